@@ -1,0 +1,216 @@
+//! Reading a [`DataSource`] into a [`Dataset`]: parse, clean, fingerprint.
+
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use super::csv_locate;
+use super::{DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, Location};
+use crate::text;
+
+/// Loads a source without the per-process cache (see [`super::load_cached`]).
+pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
+    let start = Instant::now();
+    let (frame, origin, sha256) = match &source.location {
+        Location::Csv(path) => {
+            let sha = hash_file(path)?;
+            let frame = read_csv(path, &source.options)?;
+            (frame, path.display().to_string(), sha)
+        }
+        Location::Parquet(path) => {
+            let sha = hash_file(path)?;
+            let frame = read_parquet(path)?;
+            (frame, path.display().to_string(), sha)
+        }
+        Location::Generated(spec) => {
+            let frame = spec.generate().map_err(|e| DataError::Polars {
+                origin: spec.describe(),
+                message: e.to_string(),
+            })?;
+            (frame, spec.describe(), spec.fingerprint())
+        }
+        Location::Frame(frame) => {
+            let frame = (**frame).clone();
+            let sha = text::sha256_hex(format!("{}:{:?}", source.name, frame.schema()).as_bytes());
+            (frame, format!("in-memory frame {:?}", source.name), sha)
+        }
+    };
+    let origin_path = Path::new(&origin).to_path_buf();
+    let frame = clean(frame, &source.options, &origin_path)?;
+    Ok(Dataset::new(
+        DataInfo {
+            name: source.name.clone(),
+            origin,
+            sha256,
+            rows: frame.height(),
+            note: source.note.clone(),
+            load_seconds: start.elapsed().as_secs_f64(),
+        },
+        frame,
+    ))
+}
+
+fn hash_file(path: &Path) -> Result<String, DataError> {
+    if !path.exists() {
+        return Err(DataError::NotFound {
+            path: path.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        });
+    }
+    text::sha256_file(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn polars_dtype(d: DType) -> DataType {
+    match d {
+        DType::Integer => DataType::Int64,
+        DType::Float | DType::Numeric => DataType::Float64,
+        DType::Boolean => DataType::Boolean,
+        DType::Text | DType::Categorical | DType::Other => DataType::String,
+    }
+}
+
+fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
+    let pl_path = PlRefPath::try_from_path(path).map_err(|e| DataError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    let mut reader = LazyCsvReader::new(pl_path)
+        .with_infer_schema_length(opts.infer_rows)
+        .with_null_values(Some(NullValues::AllColumns(
+            opts.null_tokens
+                .iter()
+                .map(|t| PlSmallStr::from(t.as_str()))
+                .collect(),
+        )));
+    if !opts.dtypes.is_empty() {
+        let schema: Schema = opts
+            .dtypes
+            .iter()
+            .map(|(c, d)| Field::new(c.as_str().into(), polars_dtype(*d)))
+            .collect();
+        reader = reader.with_dtype_overwrite(Some(Arc::new(schema)));
+    }
+    let frame = reader
+        .finish()
+        .and_then(|lf| lf.collect())
+        .map_err(|e| csv_error(path, opts, e))?;
+    for (column, _) in &opts.dtypes {
+        if frame.column(column).is_err() {
+            return Err(DataError::UnknownColumn {
+                path: path.to_path_buf(),
+                column: column.clone(),
+                available: column_list(&frame),
+            });
+        }
+    }
+    Ok(frame)
+}
+
+fn csv_error(path: &Path, opts: &LoadOptions, err: PolarsError) -> DataError {
+    let message = err.to_string();
+    let located = csv_locate::locate(path, &message, opts);
+    DataError::Csv {
+        path: path.to_path_buf(),
+        line: located.line,
+        column: located.column,
+        message: located.explanation.unwrap_or(message),
+    }
+}
+
+fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
+    let pl_path = PlRefPath::try_from_path(path).map_err(|e| DataError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+        .and_then(|lf| lf.collect())
+        .map_err(|e| DataError::Format {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+}
+
+/// Trimming and null tokens on text columns, after parsing: the parser sees
+/// `" ?"` where a trimmed reader sees `"?"`, so tokens are applied again
+/// once the whitespace is gone, and a text column whose trimmed values are
+/// all numbers is re-typed (the Adult file writes `" 39"`).
+fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFrame, DataError> {
+    if !opts.trim {
+        return Ok(frame);
+    }
+    let text_cols: Vec<String> = frame
+        .schema()
+        .iter()
+        .filter(|(_, dt)| matches!(dt, DataType::String))
+        .map(|(n, _)| n.to_string())
+        .collect();
+    if text_cols.is_empty() {
+        return Ok(frame);
+    }
+    let tokens = Series::new(
+        "tokens".into(),
+        opts.null_tokens
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
+    let exprs: Vec<Expr> = text_cols
+        .iter()
+        .map(|c| {
+            let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
+            when(
+                trimmed
+                    .clone()
+                    .is_in(lit(tokens.clone()).implode(false), false),
+            )
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(trimmed)
+            .alias(c.as_str())
+        })
+        .collect();
+    let mut frame = frame
+        .lazy()
+        .with_columns(exprs)
+        .collect()
+        .map_err(|e| DataError::Polars {
+            origin: origin.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let overridden: Vec<&str> = opts.dtypes.iter().map(|(c, _)| c.as_str()).collect();
+    for c in text_cols
+        .iter()
+        .filter(|c| !overridden.contains(&c.as_str()))
+    {
+        let Ok(column) = frame.column(c) else {
+            continue;
+        };
+        let column = column.as_materialized_series().clone();
+        let retyped = [DataType::Int64, DataType::Float64]
+            .into_iter()
+            .find_map(|dt| column.strict_cast(&dt).ok());
+        if let Some(s) = retyped {
+            if s.null_count() == column.null_count() {
+                frame
+                    .replace(c, s.into_column())
+                    .map_err(|e| DataError::Polars {
+                        origin: origin.display().to_string(),
+                        message: e.to_string(),
+                    })?;
+            }
+        }
+    }
+    Ok(frame)
+}
+
+pub(crate) fn column_list(frame: &DataFrame) -> String {
+    frame
+        .get_column_names()
+        .iter()
+        .map(|c| format!("{:?}", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,19 @@
+//! Data sets: where they come from ([`DataSource`]), how they are read
+//! ([`LoadOptions`]), the loaded, typed frame ([`Dataset`]), and the seeded
+//! generator of reviews-like data with known properties.
+
+mod cache;
+mod csv_locate;
+mod dataset;
+mod dtype;
+mod error;
+pub mod generator;
+mod load;
+pub mod reviews;
+mod source;
+
+pub use cache::load_cached;
+pub use dataset::{DataInfo, Dataset};
+pub use dtype::DType;
+pub use error::DataError;
+pub use source::{DataSource, IntoDataSource, LoadOptions, Location};

@@ -1,0 +1,226 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use polars::prelude::DataFrame;
+
+use super::DType;
+use super::generator::ReviewsSpec;
+
+/// How a file is read: which tokens mean "missing", whether text is trimmed,
+/// and dtype overrides. Part of a data set's identity (two loads with
+/// different options are different data sets).
+///
+/// ```
+/// use mltest_core::LoadOptions;
+/// // The Adult census file writes missing values as "?" after a space.
+/// let opts = LoadOptions::default().null_tokens(["", "?", "NA"]).trim(true);
+/// assert!(opts.trims());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadOptions {
+    pub(crate) null_tokens: Vec<String>,
+    pub(crate) trim: bool,
+    pub(crate) dtypes: Vec<(String, DType)>,
+    pub(crate) infer_rows: Option<usize>,
+}
+
+impl Default for LoadOptions {
+    /// Empty fields are missing; nothing is trimmed; dtypes are inferred from
+    /// the first 10,000 rows (a later value that does not fit is a parse
+    /// error naming its line, not a silent null).
+    fn default() -> Self {
+        LoadOptions {
+            null_tokens: vec![String::new()],
+            trim: false,
+            dtypes: Vec::new(),
+            infer_rows: Some(10_000),
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Field values read as missing (after trimming when [`trim`](Self::trim) is on).
+    pub fn null_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.null_tokens = tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Strip leading and trailing whitespace from text fields; a trimmed
+    /// text column whose values are all numbers becomes numeric.
+    pub fn trim(mut self, on: bool) -> Self {
+        self.trim = on;
+        self
+    }
+
+    /// Whether text is trimmed.
+    pub fn trims(&self) -> bool {
+        self.trim
+    }
+
+    /// Read `column` as `dtype` instead of inferring it.
+    pub fn dtype(mut self, column: impl Into<String>, dtype: DType) -> Self {
+        self.dtypes.push((column.into(), dtype));
+        self
+    }
+
+    /// Rows used to infer dtypes; `None` reads the whole file first.
+    pub fn infer_rows(mut self, rows: Option<usize>) -> Self {
+        self.infer_rows = rows;
+        self
+    }
+}
+
+/// Where a data set's rows come from.
+#[derive(Clone, Debug)]
+pub enum Location {
+    /// A CSV file with a header line.
+    Csv(PathBuf),
+    /// A Parquet file.
+    Parquet(PathBuf),
+    /// Rows made by the seeded reviews generator.
+    Generated(ReviewsSpec),
+    /// An in-memory frame (tests, pipelines that already hold the data).
+    Frame(Arc<DataFrame>),
+}
+
+/// A named description of a data set: where it is and how to read it.
+/// Loading is lazy and cached per process, so every test in a binary that
+/// names the same source shares one parse.
+///
+/// ```
+/// use mltest_core::DataSource;
+/// let src = DataSource::csv("data/reviews.csv").named("reviews");
+/// assert_eq!(src.name(), "reviews");
+/// ```
+#[derive(Clone, Debug)]
+pub struct DataSource {
+    pub(crate) name: String,
+    pub(crate) location: Location,
+    pub(crate) options: LoadOptions,
+    pub(crate) note: Option<String>,
+}
+
+impl DataSource {
+    /// A CSV file; the name defaults to the file stem.
+    pub fn csv(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_path_buf();
+        DataSource::new(stem(&path), Location::Csv(path))
+    }
+
+    /// A Parquet file; the name defaults to the file stem.
+    pub fn parquet(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().to_path_buf();
+        DataSource::new(stem(&path), Location::Parquet(path))
+    }
+
+    /// A file whose format is taken from its extension (`.parquet`, else CSV).
+    pub fn file(path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("parquet") => DataSource::parquet(path),
+            _ => DataSource::csv(path),
+        }
+    }
+
+    /// Rows from the seeded reviews generator.
+    pub fn generated(spec: ReviewsSpec) -> Self {
+        DataSource::new("generated reviews".into(), Location::Generated(spec))
+    }
+
+    /// A frame already in memory.
+    pub fn frame(name: impl Into<String>, frame: DataFrame) -> Self {
+        DataSource::new(name.into(), Location::Frame(Arc::new(frame)))
+    }
+
+    fn new(name: String, location: Location) -> Self {
+        DataSource {
+            name,
+            location,
+            options: LoadOptions::default(),
+            note: None,
+        }
+    }
+
+    /// Renames the data set (the name appears in reports and records).
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets the load options.
+    pub fn with_options(mut self, options: LoadOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Attaches a note shown in reports (e.g. why a fallback was used).
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// The data set's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where the rows come from.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The load options.
+    pub fn options(&self) -> &LoadOptions {
+        &self.options
+    }
+
+    /// Identity used by the per-process cache: same location and options,
+    /// same data set. In-memory frames are keyed by their address.
+    pub(crate) fn cache_key(&self) -> String {
+        let loc = match &self.location {
+            Location::Csv(p) => format!("csv:{}", absolute(p).display()),
+            Location::Parquet(p) => format!("parquet:{}", absolute(p).display()),
+            Location::Generated(spec) => format!("generated:{spec:?}"),
+            Location::Frame(f) => format!("frame:{:p}", Arc::as_ptr(f)),
+        };
+        format!("{}|{loc}|{:?}", self.name, self.options)
+    }
+}
+
+/// What a data fixture may return: a [`DataSource`] or a path to a file.
+pub trait IntoDataSource {
+    /// Converts into a data source.
+    fn into_data_source(self) -> DataSource;
+}
+
+impl IntoDataSource for DataSource {
+    fn into_data_source(self) -> DataSource {
+        self
+    }
+}
+
+impl IntoDataSource for &str {
+    fn into_data_source(self) -> DataSource {
+        DataSource::file(self)
+    }
+}
+
+impl IntoDataSource for PathBuf {
+    fn into_data_source(self) -> DataSource {
+        DataSource::file(self)
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}

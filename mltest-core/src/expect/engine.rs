@@ -1,0 +1,1083 @@
+//! Evaluates a batch of expectations against one frame.
+//!
+//! One `select` holds the aggregates of every unsegmented or filtered check;
+//! one `group_by` per grouping column holds the per-segment ones. Examples
+//! and unexpected values are only fetched for checks that failed, so a
+//! passing suite pays for exactly those queries.
+//!
+//! Every check is validated first (columns exist, dtypes fit, the regex
+//! compiles): one bad expectation becomes an error outcome of its own and
+//! never takes the batch's query down with it.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
+use super::{Bound, Expectation, Filter, Metric, Segment, Value};
+use crate::data::{DType, Dataset};
+use crate::text;
+
+/// How many example rows and unexpected values a failure shows.
+#[derive(Clone, Copy, Debug)]
+pub struct EvalOptions {
+    pub examples: usize,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { examples: 5 }
+    }
+}
+
+const ROW: &str = "__mltest_row";
+
+impl Dataset {
+    /// Evaluates expectations together (one pass) and returns one outcome each, in order.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0, 3.0]).unwrap());
+    /// let out = data.evaluate(vec![data.column("x").mean().between(1.5, 2.5), data.column("x").max().at_most(2.0)]);
+    /// assert!(out[0].passed());
+    /// assert!(!out[1].passed());
+    /// ```
+    pub fn evaluate(&self, expectations: impl super::IntoExpectations) -> Vec<CheckOutcome> {
+        self.evaluate_with(expectations, EvalOptions::default())
+    }
+
+    /// [`evaluate`](Self::evaluate) for a single expectation.
+    pub fn evaluate_one(&self, expectation: Expectation) -> CheckOutcome {
+        self.evaluate(expectation)
+            .pop()
+            .unwrap_or_else(|| unreachable_outcome())
+    }
+
+    /// [`evaluate`](Self::evaluate) with options.
+    pub fn evaluate_with(
+        &self,
+        expectations: impl super::IntoExpectations,
+        options: EvalOptions,
+    ) -> Vec<CheckOutcome> {
+        Engine {
+            frame: &self.frame,
+            options,
+        }
+        .run(expectations.into_expectations())
+    }
+}
+
+fn unreachable_outcome() -> CheckOutcome {
+    CheckOutcome::errored(
+        Expectation::new(Metric::RowCount, Bound::AtLeast { min: 0.0 }),
+        CheckError::Invalid("no expectation evaluated".into()),
+    )
+}
+
+struct Engine<'a> {
+    frame: &'a DataFrame,
+    options: EvalOptions,
+}
+
+/// A validated check and the aggregates it needs.
+struct Planned {
+    index: usize,
+    aggs: Vec<Expr>,
+}
+
+impl Engine<'_> {
+    fn run(&self, expectations: Vec<Expectation>) -> Vec<CheckOutcome> {
+        let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; expectations.len()];
+        let mut flat: Vec<Planned> = Vec::new();
+        let mut grouped: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
+
+        for (i, e) in expectations.iter().enumerate() {
+            if let Err(err) = self.validate(e) {
+                outcomes[i] = Some(CheckOutcome::errored(e.clone(), err));
+                continue;
+            }
+            match &e.metric {
+                Metric::Schema { required } => {
+                    outcomes[i] = Some(self.schema(e, required));
+                    continue;
+                }
+                Metric::MaxAssociation { target, features } => {
+                    outcomes[i] = Some(self.association(e, target, features));
+                    continue;
+                }
+                _ => {}
+            }
+            match &e.segment {
+                Segment::EachOf { column, .. } => {
+                    grouped.entry(column.clone()).or_default().push(Planned {
+                        index: i,
+                        aggs: aggregates(i, e, None, self.dtype_of(e.metric.column())),
+                    })
+                }
+                Segment::All => flat.push(Planned {
+                    index: i,
+                    aggs: aggregates(i, e, None, self.dtype_of(e.metric.column())),
+                }),
+                Segment::Where { filter } => flat.push(Planned {
+                    index: i,
+                    aggs: aggregates(
+                        i,
+                        e,
+                        Some(filter_expr(filter, self.frame)),
+                        self.dtype_of(e.metric.column()),
+                    ),
+                }),
+            }
+        }
+
+        if !flat.is_empty() {
+            let exprs: Vec<Expr> = flat.iter().flat_map(|p| p.aggs.clone()).collect();
+            match self.frame.clone().lazy().select(exprs).collect() {
+                Ok(row) => {
+                    for p in &flat {
+                        let e = &expectations[p.index];
+                        let get = |k: &str| scalar(&row, &name(p.index, k));
+                        outcomes[p.index] = Some(decide(e, &get, segment_label(&e.segment)));
+                    }
+                }
+                Err(err) => {
+                    for p in &flat {
+                        outcomes[p.index] = Some(CheckOutcome::errored(
+                            expectations[p.index].clone(),
+                            CheckError::Engine(err.to_string()),
+                        ));
+                    }
+                }
+            }
+        }
+
+        for (column, plans) in &grouped {
+            let exprs: Vec<Expr> = plans.iter().flat_map(|p| p.aggs.clone()).collect();
+            let result = self
+                .frame
+                .clone()
+                .lazy()
+                .group_by([col(column.as_str())])
+                .agg(exprs)
+                .collect();
+            for p in plans {
+                let e = &expectations[p.index];
+                outcomes[p.index] = Some(match &result {
+                    Ok(groups) => self.decide_groups(e, p.index, column, groups),
+                    Err(err) => {
+                        CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()))
+                    }
+                });
+            }
+        }
+
+        let mut outcomes: Vec<CheckOutcome> = outcomes
+            .into_iter()
+            .zip(&expectations)
+            .map(|(o, e)| {
+                o.unwrap_or_else(|| {
+                    CheckOutcome::errored(e.clone(), CheckError::Invalid("not evaluated".into()))
+                })
+            })
+            .collect();
+        for o in outcomes.iter_mut() {
+            if o.status != Status::Pass {
+                self.attach_examples(o);
+            }
+        }
+        outcomes
+    }
+
+    fn dtype_of(&self, column: Option<&str>) -> DType {
+        column
+            .and_then(|c| self.frame.column(c).ok())
+            .map_or(DType::Other, |c| DType::of(c.dtype()))
+    }
+
+    fn missing(&self, column: &str) -> CheckError {
+        let names: Vec<&str> = self
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        CheckError::MissingColumn {
+            column: column.to_string(),
+            closest: text::closest(column, names.iter().copied()).map(str::to_string),
+            available: names
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    fn need(&self, column: &str, expected: DType, why: &str) -> Result<DType, CheckError> {
+        let c = self
+            .frame
+            .column(column)
+            .map_err(|_| self.missing(column))?;
+        let actual = DType::of(c.dtype());
+        if expected.accepts(actual) {
+            Ok(actual)
+        } else {
+            Err(CheckError::WrongDtype {
+                column: column.to_string(),
+                actual: format!("{actual} ({})", c.dtype()),
+                expected: format!("{expected} ({why})"),
+            })
+        }
+    }
+
+    fn validate(&self, e: &Expectation) -> Result<(), CheckError> {
+        let any = |c: &str| {
+            self.frame
+                .column(c)
+                .map(|_| ())
+                .map_err(|_| self.missing(c))
+        };
+        match &e.segment {
+            Segment::All => {}
+            Segment::Where { filter } => {
+                for c in filter.columns() {
+                    any(c)?;
+                }
+            }
+            Segment::EachOf { column, .. } => any(column)?,
+        }
+        if let Bound::Between { min, max } = e.bound {
+            if min > max || min.is_nan() || max.is_nan() {
+                return Err(CheckError::Invalid(format!(
+                    "bound [{min}, {max}] is empty"
+                )));
+            }
+        }
+        let is_mostly = matches!(e.bound, Bound::AtLeast { .. });
+        if e.metric.is_fraction_of_values() && !is_mostly {
+            return Err(CheckError::Invalid(
+                "range, set, length and pattern checks take `.mostly(fraction)`, not another bound"
+                    .into(),
+            ));
+        }
+        match &e.metric {
+            Metric::RowCount | Metric::Schema { .. } => Ok(()),
+            Metric::NullFraction { column } => any(column),
+            Metric::Mean { column }
+            | Metric::Std { column }
+            | Metric::Min { column }
+            | Metric::Max { column } => self
+                .need(column, DType::Numeric, "a numeric statistic")
+                .map(|_| ()),
+            Metric::Quantile { column, q } => {
+                if !(0.0..=1.0).contains(q) {
+                    return Err(CheckError::Invalid(format!(
+                        "quantile {q} is outside [0, 1]"
+                    )));
+                }
+                self.need(column, DType::Numeric, "a quantile").map(|_| ())
+            }
+            Metric::InRangeFraction { column, .. } => self
+                .need(column, DType::Numeric, "a numeric range")
+                .map(|_| ()),
+            Metric::InSetFraction { column, values } => {
+                any(column)?;
+                set_series(values, self.dtype_of(Some(column)), column).map(|_| ())
+            }
+            Metric::CategoryShare { column, value } => {
+                any(column)?;
+                set_series(
+                    std::slice::from_ref(value),
+                    self.dtype_of(Some(column)),
+                    column,
+                )
+                .map(|_| ())
+            }
+            Metric::EmptyTextFraction { column } | Metric::LengthInRangeFraction { column, .. } => {
+                self.need(column, DType::Text, "a text check").map(|_| ())
+            }
+            Metric::PatternMatchFraction { column, pattern } => {
+                self.need(column, DType::Text, "a pattern check")?;
+                regex::Regex::new(pattern).map(|_| ()).map_err(|err| {
+                    CheckError::Invalid(format!("pattern /{pattern}/ does not compile: {err}"))
+                })
+            }
+            Metric::DuplicateRows { columns } => {
+                for c in columns.iter().flatten() {
+                    any(c)?;
+                }
+                Ok(())
+            }
+            Metric::MaxAssociation { target, features } => {
+                any(target)?;
+                if features.is_empty() {
+                    return Err(CheckError::Invalid(
+                        "leakage check names no features".into(),
+                    ));
+                }
+                for f in features {
+                    any(f)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn decide_groups(
+        &self,
+        e: &Expectation,
+        index: usize,
+        column: &str,
+        groups: &DataFrame,
+    ) -> CheckOutcome {
+        let Segment::EachOf { min_rows, .. } = e.segment else {
+            return CheckOutcome::errored(
+                e.clone(),
+                CheckError::Invalid("not a per-segment check".into()),
+            );
+        };
+        let mut figures: Vec<(SegmentFigure, CheckOutcome)> = Vec::new();
+        let mut skipped = 0;
+        let keys = groups.column(column).ok();
+        for r in 0..groups.height() {
+            let key = keys
+                .and_then(|k| k.get(r).ok())
+                .map(|v| any_to_label(&v))
+                .unwrap_or_else(|| "(missing)".into());
+            let get = |k: &str| {
+                groups
+                    .column(&name(index, k))
+                    .ok()
+                    .and_then(|c| c.get(r).ok())
+                    .and_then(|v| any_to_f64(&v))
+            };
+            let rows = get("n").unwrap_or(0.0) as u64;
+            if (rows as usize) < min_rows {
+                skipped += 1;
+                continue;
+            }
+            let label = format!("{column} == {key}");
+            let o = decide(e, &get, Some(label.clone()));
+            let observed = o.observed.unwrap_or(f64::NAN);
+            figures.push((
+                SegmentFigure {
+                    segment: label,
+                    rows,
+                    observed,
+                    passed: o.status == Status::Pass,
+                },
+                o,
+            ));
+        }
+        if figures.is_empty() {
+            let mut o = CheckOutcome::errored(
+                e.clone(),
+                CheckError::NoRows {
+                    segment: Some(format!(
+                        "any group of {column:?} with at least {min_rows} rows ({skipped} smaller groups skipped)"
+                    )),
+                },
+            );
+            o.skipped_segments = skipped;
+            return o;
+        }
+        // Worst first: errors, then by distance outside the bound.
+        figures.sort_by(|a, b| {
+            let ka = rank(&a.1);
+            let kb = rank(&b.1);
+            kb.total_cmp(&ka).then(a.0.segment.cmp(&b.0.segment))
+        });
+        let mut worst = figures[0].1.clone();
+        if figures.iter().any(|(f, _)| !f.passed) && worst.status == Status::Pass {
+            worst.status = Status::Fail;
+        }
+        worst.worst_segment = Some(figures[0].0.segment.clone());
+        worst.segments = figures.into_iter().map(|(f, _)| f).collect();
+        worst.skipped_segments = skipped;
+        worst
+    }
+
+    fn schema(&self, e: &Expectation, required: &[(String, DType)]) -> CheckOutcome {
+        let mut o = CheckOutcome::new(e.clone());
+        let mut problems = Vec::new();
+        for (column, dtype) in required {
+            match self.frame.column(column) {
+                Err(_) => problems.push(self.missing(column).to_string()),
+                Ok(c) => {
+                    let actual = DType::of(c.dtype());
+                    if !dtype.accepts(actual) {
+                        problems.push(format!(
+                            "column {column:?}: expected {dtype}, found {actual} ({})",
+                            c.dtype()
+                        ));
+                    }
+                }
+            }
+        }
+        o.count = Some(Count {
+            hits: problems.len() as u64,
+            of: required.len() as u64,
+            unit: "required columns with a problem".into(),
+        });
+        o.unexpected = problems.into_iter().map(|p| (p, 1)).collect();
+        o.decide(o.count.as_ref().map_or(0.0, |c| c.hits as f64));
+        o
+    }
+
+    fn association(&self, e: &Expectation, target: &str, features: &[String]) -> CheckOutcome {
+        let mut o = CheckOutcome::new(e.clone());
+        if self.frame.height() == 0 {
+            return CheckOutcome::errored(e.clone(), CheckError::NoRows { segment: None });
+        }
+        let t_numeric = DType::Numeric.accepts(self.dtype_of(Some(target)));
+        let mut table = Vec::new();
+        for f in features {
+            let f_numeric = DType::Numeric.accepts(self.dtype_of(Some(f)));
+            let both = col(f.as_str()).is_not_null().and(col(target).is_not_null());
+            let result = if f_numeric && t_numeric {
+                self.frame
+                    .clone()
+                    .lazy()
+                    .filter(both)
+                    .select([pearson_corr(
+                        col(f.as_str()).cast(DataType::Float64),
+                        col(target).cast(DataType::Float64),
+                    )
+                    .alias("r")])
+                    .collect()
+                    .map(|df| (scalar(&df, "r").unwrap_or(f64::NAN).abs(), "|Pearson r|"))
+            } else {
+                self.cramers_v(f, target, both).map(|v| (v, "Cramér's V"))
+            };
+            match result {
+                // A constant column carries no information about the label.
+                Ok((v, method)) => table.push((
+                    f.clone(),
+                    if v.is_nan() { 0.0 } else { v },
+                    method.to_string(),
+                )),
+                Err(err) => {
+                    return CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()));
+                }
+            }
+        }
+        table.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let (top, value) = (table[0].0.clone(), table[0].1);
+        o.worst_segment = Some(format!(
+            "feature {top:?} ({} {})",
+            table[0].2,
+            text::fig(value)
+        ));
+        o.table = table;
+        o.decide(value);
+        o
+    }
+
+    fn cramers_v(&self, feature: &str, target: &str, both: Expr) -> PolarsResult<f64> {
+        let counts = self
+            .frame
+            .clone()
+            .lazy()
+            .filter(both)
+            .group_by([
+                col(feature).cast(DataType::String).alias("f"),
+                col(target).cast(DataType::String).alias("t"),
+            ])
+            .agg([len().cast(DataType::Float64).alias("n")])
+            .collect()?;
+        let f = counts.column("f")?.str()?.clone();
+        let t = counts.column("t")?.str()?.clone();
+        let n = counts.column("n")?.f64()?.clone();
+        let mut rows: BTreeMap<String, f64> = BTreeMap::new();
+        let mut cols: BTreeMap<String, f64> = BTreeMap::new();
+        let mut cells: Vec<(String, String, f64)> = Vec::new();
+        for i in 0..counts.height() {
+            let (a, b, c) = (
+                f.get(i).unwrap_or("").to_string(),
+                t.get(i).unwrap_or("").to_string(),
+                n.get(i).unwrap_or(0.0),
+            );
+            *rows.entry(a.clone()).or_default() += c;
+            *cols.entry(b.clone()).or_default() += c;
+            cells.push((a, b, c));
+        }
+        let total: f64 = rows.values().sum();
+        let k = rows.len().min(cols.len());
+        if k < 2 || total == 0.0 {
+            return Ok(0.0);
+        }
+        Ok(crate::stats::cramers_v(&rows, &cols, &cells, total))
+    }
+
+    /// Offending rows (row index + value) and unexpected values for a failed check.
+    fn attach_examples(&self, o: &mut CheckOutcome) {
+        let e = &o.expectation;
+        let Some(column) = e
+            .metric
+            .column()
+            .map(str::to_string)
+            .or_else(|| match &e.metric {
+                Metric::DuplicateRows { columns } => Some(
+                    columns
+                        .as_ref()
+                        .and_then(|c| c.first().cloned())
+                        .unwrap_or_else(|| {
+                            self.frame
+                                .get_column_names()
+                                .first()
+                                .map(|s| s.to_string())
+                                .unwrap_or_default()
+                        }),
+                ),
+                _ => None,
+            })
+        else {
+            return;
+        };
+        if self.frame.column(&column).is_err() {
+            return;
+        }
+        let Some(mut pred) = offending(e, self.frame, o.error.is_some()) else {
+            return;
+        };
+        match &e.segment {
+            Segment::All => {}
+            Segment::Where { filter } => pred = pred.and(filter_expr(filter, self.frame)),
+            Segment::EachOf { column: seg, .. } => {
+                let Some(worst) = o.segments.first() else {
+                    return;
+                };
+                let key = worst
+                    .segment
+                    .trim_start_matches(&format!("{seg} == "))
+                    .to_string();
+                pred = pred.and(segment_key_expr(seg, &key, self.frame));
+            }
+        }
+        let lf = self
+            .frame
+            .clone()
+            .lazy()
+            .with_row_index(ROW, None)
+            .filter(pred);
+        let value = col(column.as_str()).cast(DataType::String);
+        if let Ok(df) = lf
+            .clone()
+            .select([
+                col(ROW).cast(DataType::UInt64),
+                value.clone().alias("v"),
+                len().alias("total"),
+            ])
+            .limit(self.options.examples as IdxSize)
+            .collect()
+        {
+            let rows = df.column(ROW).ok().and_then(|c| c.u64().ok().cloned());
+            let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
+            if let (Some(rows), Some(vals)) = (rows, vals) {
+                o.examples = (0..df.height())
+                    .filter_map(|i| {
+                        Some(ExampleRow {
+                            row: rows.get(i)?,
+                            value: vals.get(i).map_or("(missing)".into(), clip),
+                        })
+                    })
+                    .collect();
+            }
+            o.offending_rows = scalar(&df, "total").unwrap_or(0.0) as u64;
+        }
+        if matches!(e.metric, Metric::InSetFraction { .. }) {
+            if let Ok(df) = lf
+                .group_by([value.alias("v")])
+                .agg([len().cast(DataType::UInt64).alias("n")])
+                .sort(
+                    ["n"],
+                    SortMultipleOptions::default().with_order_descending(true),
+                )
+                .limit(10)
+                .collect()
+            {
+                let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
+                let ns = df.column("n").ok().and_then(|c| c.u64().ok().cloned());
+                if let (Some(vals), Some(ns)) = (vals, ns) {
+                    o.unexpected = (0..df.height())
+                        .map(|i| {
+                            (
+                                vals.get(i).map_or("(missing)".into(), |s| format!("{s:?}")),
+                                ns.get(i).unwrap_or(0),
+                            )
+                        })
+                        .collect();
+                    o.unexpected
+                        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                }
+            }
+        }
+    }
+}
+
+fn rank(o: &CheckOutcome) -> f64 {
+    match (o.status, o.observed) {
+        (Status::Error, _) | (_, None) => f64::INFINITY,
+        (_, Some(x)) => o.expectation.bound.excess(x),
+    }
+}
+
+fn clip(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() > MAX {
+        format!("{:?}…", s.chars().take(MAX).collect::<String>())
+    } else {
+        format!("{s:?}")
+    }
+}
+
+fn name(index: usize, key: &str) -> String {
+    format!("__m{index}_{key}")
+}
+
+fn segment_label(segment: &Segment) -> Option<String> {
+    match segment {
+        Segment::Where { filter } => Some(filter.to_string()),
+        _ => None,
+    }
+}
+
+/// The value column restricted to the segment's rows.
+fn seg(column: &str, pred: &Option<Expr>) -> Expr {
+    match pred {
+        None => col(column),
+        Some(p) => col(column).filter(p.clone()),
+    }
+}
+
+fn count_true(e: Expr) -> Expr {
+    e.cast(DataType::Int64).sum()
+}
+
+fn empty_text(e: Expr) -> Expr {
+    e.clone()
+        .is_null()
+        .or(e.str().strip_chars(lit(NULL)).str().len_chars().eq(lit(0)))
+}
+
+/// The aggregates a check needs, named `__m{i}_{key}`.
+fn aggregates(i: usize, e: &Expectation, pred: Option<Expr>, dtype: DType) -> Vec<Expr> {
+    let rows = match &pred {
+        None => len().cast(DataType::Int64),
+        Some(p) => count_true(p.clone()),
+    }
+    .alias(name(i, "n"));
+    let f64c = |c: &str| seg(c, &pred).cast(DataType::Float64);
+    let values = |c: &str| {
+        seg(c, &pred)
+            .count()
+            .cast(DataType::Int64)
+            .alias(name(i, "vals"))
+    };
+    let mut out = vec![rows];
+    match &e.metric {
+        Metric::RowCount | Metric::Schema { .. } | Metric::MaxAssociation { .. } => {}
+        Metric::NullFraction { column } => {
+            out.push(count_true(seg(column, &pred).is_null()).alias(name(i, "hits")));
+        }
+        Metric::Mean { column }
+        | Metric::Std { column }
+        | Metric::Min { column }
+        | Metric::Max { column }
+        | Metric::Quantile { column, .. } => {
+            let x = f64c(column);
+            let stat = match &e.metric {
+                Metric::Mean { .. } => x.clone().mean(),
+                Metric::Std { .. } => x.clone().std(1),
+                Metric::Min { .. } => x.clone().min(),
+                Metric::Max { .. } => x.clone().max(),
+                Metric::Quantile { q, .. } => x.clone().quantile(lit(*q), QuantileMethod::Linear),
+                _ => unreachable!("matched above"),
+            };
+            out.push(values(column));
+            out.push(stat.alias(name(i, "stat")));
+            if dtype == DType::Float {
+                out.push(count_true(x.clone().is_nan()).alias(name(i, "nan")));
+                out.push(count_true(x.is_infinite()).alias(name(i, "inf")));
+            }
+        }
+        Metric::InRangeFraction { column, min, max } => {
+            out.push(values(column));
+            let inside = f64c(column).is_between(
+                lit(min.unwrap_or(f64::NEG_INFINITY)),
+                lit(max.unwrap_or(f64::INFINITY)),
+                ClosedInterval::Both,
+            );
+            out.push(count_true(inside).alias(name(i, "inside")));
+        }
+        Metric::InSetFraction {
+            column,
+            values: set,
+        } => {
+            out.push(values(column));
+            if let Ok(s) = set_series(set, dtype, column) {
+                out.push(
+                    count_true(seg(column, &pred).is_in(lit(s).implode(false), false))
+                        .alias(name(i, "inside")),
+                );
+            }
+        }
+        Metric::CategoryShare { column, value } => {
+            out.push(values(column));
+            if let Ok(s) = set_series(std::slice::from_ref(value), dtype, column) {
+                out.push(
+                    count_true(seg(column, &pred).is_in(lit(s).implode(false), false))
+                        .alias(name(i, "hits")),
+                );
+            }
+        }
+        Metric::EmptyTextFraction { column } => {
+            out.push(count_true(empty_text(seg(column, &pred))).alias(name(i, "hits")));
+        }
+        Metric::LengthInRangeFraction { column, min, max } => {
+            out.push(values(column));
+            let inside = seg(column, &pred).str().len_chars().is_between(
+                lit(*min),
+                lit(*max),
+                ClosedInterval::Both,
+            );
+            out.push(count_true(inside).alias(name(i, "inside")));
+        }
+        Metric::PatternMatchFraction { column, pattern } => {
+            out.push(values(column));
+            out.push(
+                count_true(
+                    seg(column, &pred)
+                        .str()
+                        .contains(lit(pattern.as_str()), true),
+                )
+                .alias(name(i, "inside")),
+            );
+        }
+        Metric::DuplicateRows { columns } => {
+            let cols: Vec<Expr> = match columns {
+                Some(c) => c.iter().map(|c| seg(c, &pred)).collect(),
+                None => vec![match &pred {
+                    None => all().as_expr(),
+                    Some(p) => all().as_expr().filter(p.clone()),
+                }],
+            };
+            out.push(count_true(as_struct(cols).is_first_distinct().not()).alias(name(i, "hits")));
+        }
+    }
+    out
+}
+
+/// The rows that make a check fail (for examples).
+fn offending(e: &Expectation, frame: &DataFrame, errored: bool) -> Option<Expr> {
+    let dtype = |c: &str| {
+        frame
+            .column(c)
+            .map_or(DType::Other, |c| DType::of(c.dtype()))
+    };
+    Some(match &e.metric {
+        Metric::NullFraction { column } => col(column.as_str()).is_null(),
+        Metric::InRangeFraction { column, min, max } => col(column.as_str()).is_not_null().and(
+            col(column.as_str())
+                .cast(DataType::Float64)
+                .is_between(
+                    lit(min.unwrap_or(f64::NEG_INFINITY)),
+                    lit(max.unwrap_or(f64::INFINITY)),
+                    ClosedInterval::Both,
+                )
+                .not(),
+        ),
+        Metric::InSetFraction { column, values } => {
+            let s = set_series(values, dtype(column), column).ok()?;
+            col(column.as_str()).is_not_null().and(
+                col(column.as_str())
+                    .is_in(lit(s).implode(false), false)
+                    .not(),
+            )
+        }
+        Metric::EmptyTextFraction { column } => empty_text(col(column.as_str())),
+        Metric::LengthInRangeFraction { column, min, max } => {
+            col(column.as_str()).is_not_null().and(
+                col(column.as_str())
+                    .str()
+                    .len_chars()
+                    .is_between(lit(*min), lit(*max), ClosedInterval::Both)
+                    .not(),
+            )
+        }
+        Metric::PatternMatchFraction { column, pattern } => col(column.as_str()).is_not_null().and(
+            col(column.as_str())
+                .str()
+                .contains(lit(pattern.as_str()), true)
+                .not(),
+        ),
+        Metric::DuplicateRows { columns } => {
+            let cols: Vec<Expr> = match columns {
+                Some(c) => c.iter().map(|c| col(c.as_str())).collect(),
+                None => vec![all().as_expr()],
+            };
+            as_struct(cols).is_first_distinct().not()
+        }
+        Metric::Mean { column }
+        | Metric::Std { column }
+        | Metric::Min { column }
+        | Metric::Max { column }
+        | Metric::Quantile { column, .. }
+            if errored && dtype(column) == DType::Float =>
+        {
+            let x = col(column.as_str());
+            x.clone().is_nan().or(x.is_infinite())
+        }
+        _ => return None,
+    })
+}
+
+/// A value set as a Series of the column's type. Text columns compare as
+/// text, integer columns as integers, float columns as floats; a literal
+/// that cannot be compared with the column is an invalid expectation.
+fn set_series(values: &[Value], dtype: DType, column: &str) -> Result<Series, CheckError> {
+    let bad = |v: &Value| {
+        CheckError::Invalid(format!(
+            "value {v} cannot be compared with {dtype} column {column:?}"
+        ))
+    };
+    match dtype {
+        DType::Text | DType::Categorical => values
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => Ok(s.clone()),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Series::new("set".into(), v)),
+        DType::Integer => values
+            .iter()
+            .map(|v| match v {
+                Value::Int(i) => Ok(*i),
+                Value::Float(f) if f.fract() == 0.0 => Ok(*f as i64),
+                Value::Bool(b) => Ok(i64::from(*b)),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Series::new("set".into(), v)),
+        DType::Float => values
+            .iter()
+            .map(|v| match v {
+                Value::Int(i) => Ok(*i as f64),
+                Value::Float(f) => Ok(*f),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Series::new("set".into(), v)),
+        DType::Boolean => values
+            .iter()
+            .map(|v| match v {
+                Value::Bool(b) => Ok(*b),
+                other => Err(bad(other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|v| Series::new("set".into(), v)),
+        _ => Err(CheckError::Invalid(format!(
+            "column {column:?} has a type value sets do not support"
+        ))),
+    }
+}
+
+fn lit_value(v: &Value, dtype: DType) -> Expr {
+    match (v, dtype) {
+        (Value::Int(i), DType::Float) => lit(*i as f64),
+        (Value::Int(i), _) => lit(*i),
+        (Value::Float(f), _) => lit(*f),
+        (Value::Bool(b), _) => lit(*b),
+        (Value::Str(s), _) => lit(s.as_str()),
+    }
+}
+
+fn filter_expr(filter: &Filter, frame: &DataFrame) -> Expr {
+    let dtype = |c: &str| {
+        frame
+            .column(c)
+            .map_or(DType::Other, |c| DType::of(c.dtype()))
+    };
+    match filter {
+        Filter::Eq { column, value } => col(column.as_str())
+            .eq(lit_value(value, dtype(column)))
+            .fill_null(lit(false)),
+        Filter::In { column, values } => match set_series(values, dtype(column), column) {
+            Ok(s) => col(column.as_str())
+                .is_in(lit(s).implode(false), false)
+                .fill_null(lit(false)),
+            Err(_) => lit(false),
+        },
+        Filter::IsNull { column } => col(column.as_str()).is_null(),
+        Filter::NotNull { column } => col(column.as_str()).is_not_null(),
+        Filter::And { all } => all
+            .iter()
+            .map(|f| filter_expr(f, frame))
+            .reduce(|a, b| a.and(b))
+            .unwrap_or(lit(true)),
+    }
+}
+
+/// Rows of the group labelled `key` (as [`any_to_label`] printed it).
+fn segment_key_expr(column: &str, key: &str, frame: &DataFrame) -> Expr {
+    if key == "(missing)" {
+        return col(column).is_null();
+    }
+    let dtype = frame
+        .column(column)
+        .map_or(DType::Other, |c| DType::of(c.dtype()));
+    match dtype {
+        DType::Text | DType::Categorical => {
+            let unquoted: String = serde_json::from_str(key).unwrap_or_else(|_| key.to_string());
+            col(column).cast(DataType::String).eq(lit(unquoted))
+        }
+        _ => col(column).cast(DataType::String).eq(lit(key)),
+    }
+}
+
+fn any_to_label(v: &AnyValue) -> String {
+    match v {
+        AnyValue::Null => "(missing)".into(),
+        AnyValue::String(s) => format!("{s:?}"),
+        AnyValue::StringOwned(s) => format!("{:?}", s.as_str()),
+        other => other.to_string(),
+    }
+}
+
+fn any_to_f64(v: &AnyValue) -> Option<f64> {
+    match v {
+        AnyValue::Null => None,
+        other => other.extract::<f64>(),
+    }
+}
+
+fn scalar(df: &DataFrame, column: &str) -> Option<f64> {
+    df.column(column)
+        .ok()?
+        .get(0)
+        .ok()
+        .and_then(|v| any_to_f64(&v))
+}
+
+/// Turns a check's aggregates into an outcome.
+fn decide(
+    e: &Expectation,
+    get: &dyn Fn(&str) -> Option<f64>,
+    segment: Option<String>,
+) -> CheckOutcome {
+    let mut o = CheckOutcome::new(e.clone());
+    let n = get("n").unwrap_or(0.0) as u64;
+    let column = e.metric.column().unwrap_or_default().to_string();
+    if let Metric::RowCount = e.metric {
+        o.count = Some(Count {
+            hits: n,
+            of: n,
+            unit: "rows".into(),
+        });
+        o.decide(n as f64);
+        return o;
+    }
+    if n == 0 {
+        return CheckOutcome::errored(e.clone(), CheckError::NoRows { segment });
+    }
+    let frac = |hits: u64, of: u64, unit: &str, o: &mut CheckOutcome| {
+        o.count = Some(Count {
+            hits,
+            of,
+            unit: unit.into(),
+        });
+    };
+    let vals = get("vals").unwrap_or(0.0) as u64;
+    let no_values = || {
+        CheckOutcome::errored(
+            e.clone(),
+            CheckError::NoValues {
+                column: column.clone(),
+                segment: segment.clone(),
+            },
+        )
+    };
+    match &e.metric {
+        Metric::NullFraction { .. } => {
+            let hits = get("hits").unwrap_or(0.0) as u64;
+            frac(hits, n, "rows missing", &mut o);
+            o.decide(hits as f64 / n as f64);
+        }
+        Metric::EmptyTextFraction { .. } => {
+            let hits = get("hits").unwrap_or(0.0) as u64;
+            frac(hits, n, "rows missing or blank", &mut o);
+            o.decide(hits as f64 / n as f64);
+        }
+        Metric::DuplicateRows { .. } => {
+            let hits = get("hits").unwrap_or(0.0) as u64;
+            frac(hits, n, "rows repeating an earlier row", &mut o);
+            o.decide(hits as f64);
+        }
+        Metric::Mean { .. }
+        | Metric::Std { .. }
+        | Metric::Min { .. }
+        | Metric::Max { .. }
+        | Metric::Quantile { .. } => {
+            if vals == 0 {
+                return no_values();
+            }
+            let (nan, inf) = (
+                get("nan").unwrap_or(0.0) as u64,
+                get("inf").unwrap_or(0.0) as u64,
+            );
+            if nan + inf > 0 {
+                let mut o = CheckOutcome::errored(
+                    e.clone(),
+                    CheckError::NonFinite {
+                        column: column.clone(),
+                        metric: e.metric.kind().into(),
+                        nan,
+                        inf,
+                    },
+                );
+                o.count = Some(Count {
+                    hits: nan + inf,
+                    of: vals,
+                    unit: "values not finite".into(),
+                });
+                return o;
+            }
+            frac(vals, n, "rows with a value", &mut o);
+            match get("stat") {
+                Some(x) => o.decide(x),
+                None => return no_values(),
+            }
+        }
+        Metric::InRangeFraction { .. }
+        | Metric::InSetFraction { .. }
+        | Metric::LengthInRangeFraction { .. }
+        | Metric::PatternMatchFraction { .. } => {
+            if vals == 0 {
+                return no_values();
+            }
+            let inside = get("inside").unwrap_or(0.0) as u64;
+            let unit = match e.metric {
+                Metric::InSetFraction { .. } => "values outside the set",
+                Metric::PatternMatchFraction { .. } => "values not matching",
+                Metric::LengthInRangeFraction { .. } => "values with a length outside the range",
+                _ => "values outside the range",
+            };
+            frac(vals - inside, vals, unit, &mut o);
+            o.decide(inside as f64 / vals as f64);
+        }
+        Metric::CategoryShare { .. } => {
+            if vals == 0 {
+                return no_values();
+            }
+            let hits = get("hits").unwrap_or(0.0) as u64;
+            frac(hits, vals, "values", &mut o);
+            o.decide(hits as f64 / vals as f64);
+        }
+        Metric::RowCount | Metric::Schema { .. } | Metric::MaxAssociation { .. } => {}
+    }
+    if o.worst_segment.is_none() {
+        o.worst_segment = segment;
+    }
+    o
+}

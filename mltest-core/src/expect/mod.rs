@@ -1,0 +1,479 @@
+//! Expectations are values, not closures: a metric, a bound and the rows
+//! they look at. The engine compiles a batch of them into polars
+//! expressions evaluated together (one `select`, plus one `group_by` per
+//! grouping column), so the same values could later compile to a streaming
+//! plan or SQL, and can be read by other parts of mltest (the robustness
+//! generator learns legal ranges and value sets from them).
+
+mod builder;
+mod engine;
+mod outcome;
+mod render;
+
+pub use builder::{ColumnRef, LeakageRef, LengthsRef, MetricRef, SchemaRef, ValuesRef};
+pub use engine::EvalOptions;
+pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
+pub use render::render_failure;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::DType;
+
+/// Whether a failed check fails its test (`Fail`) or is only reported (`Warn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Fail,
+    Warn,
+}
+
+/// A literal in a segment filter or a value set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $v:ident as $c:ty),*) => {$(
+        impl From<$t> for Value { fn from(x: $t) -> Self { Value::$v(x as $c) } }
+    )*};
+}
+value_from!(i32 => Int as i64, i64 => Int as i64, u32 => Int as i64, usize => Int as i64, f64 => Float as f64, f32 => Float as f64);
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_string())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}
+
+/// A row filter that defines a segment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Filter {
+    Eq { column: String, value: Value },
+    In { column: String, values: Vec<Value> },
+    IsNull { column: String },
+    NotNull { column: String },
+    And { all: Vec<Filter> },
+}
+
+impl Filter {
+    pub(crate) fn columns(&self) -> Vec<&str> {
+        match self {
+            Filter::Eq { column, .. }
+            | Filter::In { column, .. }
+            | Filter::IsNull { column }
+            | Filter::NotNull { column } => vec![column.as_str()],
+            Filter::And { all } => all.iter().flat_map(|f| f.columns()).collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Filter::Eq { column, value } => write!(f, "{column} == {value}"),
+            Filter::In { column, values } => {
+                let v: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                write!(f, "{column} in [{}]", v.join(", "))
+            }
+            Filter::IsNull { column } => write!(f, "{column} is missing"),
+            Filter::NotNull { column } => write!(f, "{column} is present"),
+            Filter::And { all } => {
+                let v: Vec<String> = all.iter().map(|x| x.to_string()).collect();
+                write!(f, "{}", v.join(" and "))
+            }
+        }
+    }
+}
+
+/// Which rows a check looks at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Segment {
+    /// Every row.
+    All,
+    /// The rows a filter keeps.
+    Where { filter: Filter },
+    /// Each group of a column, separately: the check passes only if it holds
+    /// in every group with at least `min_rows` rows; the report names the
+    /// worst groups.
+    EachOf { column: String, min_rows: usize },
+}
+
+/// What is measured. Fractions are over the segment's rows (missingness,
+/// empty text) or over its non-missing values (ranges, sets, lengths,
+/// patterns): a range says nothing about values that are absent, which the
+/// null-fraction checks cover.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "metric", rename_all = "snake_case")]
+pub enum Metric {
+    RowCount,
+    NullFraction {
+        column: String,
+    },
+    Mean {
+        column: String,
+    },
+    Std {
+        column: String,
+    },
+    Min {
+        column: String,
+    },
+    Max {
+        column: String,
+    },
+    Quantile {
+        column: String,
+        q: f64,
+    },
+    InRangeFraction {
+        column: String,
+        min: Option<f64>,
+        max: Option<f64>,
+    },
+    InSetFraction {
+        column: String,
+        values: Vec<Value>,
+    },
+    CategoryShare {
+        column: String,
+        value: Value,
+    },
+    EmptyTextFraction {
+        column: String,
+    },
+    LengthInRangeFraction {
+        column: String,
+        min: u32,
+        max: u32,
+    },
+    PatternMatchFraction {
+        column: String,
+        pattern: String,
+    },
+    DuplicateRows {
+        columns: Option<Vec<String>>,
+    },
+    MaxAssociation {
+        target: String,
+        features: Vec<String>,
+    },
+    Schema {
+        required: Vec<(String, DType)>,
+    },
+}
+
+impl Metric {
+    /// The column a metric reads, when it reads one.
+    pub fn column(&self) -> Option<&str> {
+        match self {
+            Metric::NullFraction { column }
+            | Metric::Mean { column }
+            | Metric::Std { column }
+            | Metric::Min { column }
+            | Metric::Max { column }
+            | Metric::Quantile { column, .. }
+            | Metric::InRangeFraction { column, .. }
+            | Metric::InSetFraction { column, .. }
+            | Metric::CategoryShare { column, .. }
+            | Metric::EmptyTextFraction { column }
+            | Metric::LengthInRangeFraction { column, .. }
+            | Metric::PatternMatchFraction { column, .. } => Some(column),
+            _ => None,
+        }
+    }
+
+    /// Short machine name (records, JUnit properties).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Metric::RowCount => "row_count",
+            Metric::NullFraction { .. } => "null_fraction",
+            Metric::Mean { .. } => "mean",
+            Metric::Std { .. } => "std",
+            Metric::Min { .. } => "min",
+            Metric::Max { .. } => "max",
+            Metric::Quantile { .. } => "quantile",
+            Metric::InRangeFraction { .. } => "in_range_fraction",
+            Metric::InSetFraction { .. } => "in_set_fraction",
+            Metric::CategoryShare { .. } => "category_share",
+            Metric::EmptyTextFraction { .. } => "empty_text_fraction",
+            Metric::LengthInRangeFraction { .. } => "length_in_range_fraction",
+            Metric::PatternMatchFraction { .. } => "pattern_match_fraction",
+            Metric::DuplicateRows { .. } => "duplicate_rows",
+            Metric::MaxAssociation { .. } => "max_association",
+            Metric::Schema { .. } => "schema",
+        }
+    }
+
+    /// Whether the metric is a share of rows or values (so `mostly` applies).
+    pub fn is_fraction_of_values(&self) -> bool {
+        matches!(
+            self,
+            Metric::InRangeFraction { .. }
+                | Metric::InSetFraction { .. }
+                | Metric::LengthInRangeFraction { .. }
+                | Metric::PatternMatchFraction { .. }
+        )
+    }
+
+    /// Human description, e.g. `null fraction of "Age"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Metric::RowCount => "row count".into(),
+            Metric::NullFraction { column } => format!("null fraction of {column:?}"),
+            Metric::Mean { column } => format!("mean of {column:?}"),
+            Metric::Std { column } => format!("standard deviation of {column:?}"),
+            Metric::Min { column } => format!("minimum of {column:?}"),
+            Metric::Max { column } => format!("maximum of {column:?}"),
+            Metric::Quantile { column, q } => format!("quantile {q} of {column:?}"),
+            Metric::InRangeFraction { column, min, max } => format!(
+                "share of {column:?} values in [{}, {}]",
+                min.map_or("-inf".into(), crate::text::fig),
+                max.map_or("inf".into(), crate::text::fig)
+            ),
+            Metric::InSetFraction { column, values } => {
+                let v: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                format!("share of {column:?} values in {{{}}}", v.join(", "))
+            }
+            Metric::CategoryShare { column, value } => {
+                format!("share of {column:?} == {value}")
+            }
+            Metric::EmptyTextFraction { column } => {
+                format!("share of {column:?} missing or blank")
+            }
+            Metric::LengthInRangeFraction { column, min, max } => {
+                format!("share of {column:?} lengths in [{min}, {max}] chars")
+            }
+            Metric::PatternMatchFraction { column, pattern } => {
+                format!("share of {column:?} matching /{pattern}/")
+            }
+            Metric::DuplicateRows { columns: None } => "rows duplicating an earlier row".into(),
+            Metric::DuplicateRows { columns: Some(c) } => {
+                format!("rows duplicating an earlier row on {c:?}")
+            }
+            Metric::MaxAssociation { target, .. } => {
+                format!("strongest association of a feature with {target:?}")
+            }
+            Metric::Schema { .. } => "schema problems (missing columns or wrong dtypes)".into(),
+        }
+    }
+}
+
+/// An interval the observed value must fall in. NaN is never inside.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Bound {
+    AtMost { max: f64 },
+    AtLeast { min: f64 },
+    Between { min: f64, max: f64 },
+}
+
+impl Bound {
+    /// Whether `x` satisfies the bound (false for NaN).
+    pub fn holds(&self, x: f64) -> bool {
+        match *self {
+            Bound::AtMost { max } => x <= max,
+            Bound::AtLeast { min } => x >= min,
+            Bound::Between { min, max } => x >= min && x <= max,
+        }
+    }
+
+    /// How far outside the bound `x` lies (0 when inside): ranks segments.
+    pub fn excess(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            return f64::INFINITY;
+        }
+        match *self {
+            Bound::AtMost { max } => x - max,
+            Bound::AtLeast { min } => min - x,
+            Bound::Between { min, max } => (min - x).max(x - max),
+        }
+    }
+
+    /// `<= 0.0000`, `>= 0.95`, `in [35, 50]`.
+    pub fn describe(&self) -> String {
+        use crate::text::fig;
+        match *self {
+            Bound::AtMost { max } => format!("<= {}", fig(max)),
+            Bound::AtLeast { min } => format!(">= {}", fig(min)),
+            Bound::Between { min, max } => format!("in [{}, {}]", fig(min), fig(max)),
+        }
+    }
+}
+
+/// One check: a metric over a segment, and the bound it must meet.
+///
+/// Built from a [`Dataset`](crate::Dataset):
+///
+/// ```
+/// use mltest_core::Dataset;
+/// use polars::prelude::*;
+/// let data = Dataset::from_frame("d", df!("Age" => [20i64, 30, 95], "Dept" => ["a", "b", "a"]).unwrap());
+/// let e = data.column("Age").values().between(18.0, 90.0).mostly(0.6);
+/// let out = data.evaluate_one(e);
+/// assert!(out.passed());
+/// assert_eq!(out.observed, Some(2.0 / 3.0));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub metric: Metric,
+    pub bound: Bound,
+    pub segment: Segment,
+    /// A short name distinguishing this check among several in one test.
+    pub label: Option<String>,
+}
+
+impl Expectation {
+    pub(crate) fn new(metric: Metric, bound: Bound) -> Self {
+        Expectation {
+            metric,
+            bound,
+            segment: Segment::All,
+            label: None,
+        }
+    }
+
+    /// Tolerates a share of values outside a range, set, length or pattern:
+    /// the check passes when at least `fraction` of the values conform.
+    pub fn mostly(mut self, fraction: f64) -> Self {
+        self.bound = Bound::AtLeast { min: fraction };
+        self
+    }
+
+    /// Restricts the check to rows where `column == value`.
+    pub fn where_eq(self, column: &str, value: impl Into<Value>) -> Self {
+        self.where_filter(Filter::Eq {
+            column: column.to_string(),
+            value: value.into(),
+        })
+    }
+
+    /// Restricts the check to rows where `column` is one of `values`.
+    pub fn where_in<V: Into<Value>>(
+        self,
+        column: &str,
+        values: impl IntoIterator<Item = V>,
+    ) -> Self {
+        self.where_filter(Filter::In {
+            column: column.to_string(),
+            values: values.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// Restricts the check to the rows a filter keeps (combined with an
+    /// earlier filter by `and`).
+    pub fn where_filter(mut self, filter: Filter) -> Self {
+        self.segment = match self.segment {
+            Segment::Where { filter: prev } => Segment::Where {
+                filter: Filter::And {
+                    all: vec![prev, filter],
+                },
+            },
+            _ => Segment::Where { filter },
+        };
+        self
+    }
+
+    /// Checks every group of `column` separately (groups with fewer than
+    /// 30 rows are skipped and counted; change with [`min_rows`](Self::min_rows)).
+    pub fn in_every_segment_of(mut self, column: &str) -> Self {
+        self.segment = Segment::EachOf {
+            column: column.to_string(),
+            min_rows: 30,
+        };
+        self
+    }
+
+    /// The smallest group [`in_every_segment_of`](Self::in_every_segment_of) judges.
+    pub fn min_rows(mut self, rows: usize) -> Self {
+        if let Segment::EachOf { min_rows, .. } = &mut self.segment {
+            *min_rows = rows;
+        }
+        self
+    }
+
+    /// Names the check (shown in reports and JUnit).
+    pub fn named(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// `null fraction of "Age" <= 0.0000`.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.metric.describe(), self.bound.describe())
+    }
+
+    /// A stable short name: the label, or the metric kind and column.
+    pub fn short_name(&self) -> String {
+        if let Some(l) = &self.label {
+            return l.clone();
+        }
+        let s = match &self.metric {
+            Metric::Quantile { column, q } => format!("quantile({column}, {q})"),
+            Metric::CategoryShare { column, value } => format!("share({column} == {value})"),
+            Metric::MaxAssociation { target, features } => {
+                format!("association({} ~ {target})", features.join(", "))
+            }
+            Metric::DuplicateRows { columns: Some(c) } => format!("duplicates({})", c.join(", ")),
+            m => match m.column() {
+                Some(c) => format!("{}({c})", m.kind()),
+                None => m.kind().to_string(),
+            },
+        };
+        match &self.segment {
+            Segment::All => s,
+            Segment::Where { filter } => format!("{s} where {filter}"),
+            Segment::EachOf { column, .. } => format!("{s} per {column}"),
+        }
+    }
+}
+
+/// What a `#[data_expectation]` function may return: one expectation, or many.
+pub trait IntoExpectations {
+    /// The expectations, in order.
+    fn into_expectations(self) -> Vec<Expectation>;
+}
+
+impl IntoExpectations for Expectation {
+    fn into_expectations(self) -> Vec<Expectation> {
+        vec![self]
+    }
+}
+
+impl IntoExpectations for Vec<Expectation> {
+    fn into_expectations(self) -> Vec<Expectation> {
+        self
+    }
+}
+
+impl<const N: usize> IntoExpectations for [Expectation; N] {
+    fn into_expectations(self) -> Vec<Expectation> {
+        self.into()
+    }
+}

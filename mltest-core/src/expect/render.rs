@@ -1,0 +1,138 @@
+//! The failure report a person reads at a glance: what was expected, what
+//! was seen, where, and how to reproduce.
+
+use std::fmt::Write;
+
+use super::outcome::{CheckOutcome, Status};
+use crate::data::DataInfo;
+use crate::text::{fig, thousands};
+
+/// Renders one check's outcome as the indented block of a failure report.
+///
+/// ```
+/// use mltest_core::Dataset;
+/// use polars::prelude::*;
+/// let data = Dataset::from_frame("d", df!("Age" => [Some(30i64), None]).unwrap());
+/// let out = data.evaluate_one(data.column("Age").null_fraction().at_most(0.0));
+/// let text = mltest_core::expect::render_failure(&out, Some(data.info()));
+/// assert!(text.contains("check:    null fraction of \"Age\" <= 0"));
+/// assert!(text.contains("observed: 0.5000 (1 of 2 rows missing)"));
+/// assert!(text.contains("examples: row 1"));
+/// ```
+pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "  check:    {}", o.expectation.describe());
+    if let Some(label) = &o.expectation.label {
+        let _ = writeln!(s, "  name:     {label}");
+    }
+    if let Some(err) = &o.error {
+        let _ = writeln!(s, "  error:    {err}");
+    }
+    if let Some(x) = o.observed {
+        let counts = o
+            .count
+            .as_ref()
+            .map(|c| format!(" ({} of {} {})", thousands(c.hits), thousands(c.of), c.unit))
+            .unwrap_or_default();
+        let _ = writeln!(s, "  observed: {}{counts}", fig(x));
+    } else if let (Some(c), Status::Error) = (&o.count, o.status) {
+        let _ = writeln!(
+            s,
+            "  observed: {} of {} {}",
+            thousands(c.hits),
+            thousands(c.of),
+            c.unit
+        );
+    }
+    if let Some(seg) = &o.worst_segment {
+        let _ = writeln!(s, "  segment:  {seg}");
+    }
+    if !o.segments.is_empty() {
+        let failing = o.segments.iter().filter(|f| !f.passed).count();
+        let skipped = if o.skipped_segments > 0 {
+            format!("; {} smaller groups skipped", o.skipped_segments)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "  segments: {failing} of {} fail{skipped}, worst first:",
+            o.segments.len()
+        );
+        let width = o
+            .segments
+            .iter()
+            .map(|f| f.segment.chars().count())
+            .max()
+            .unwrap_or(0);
+        for f in o.segments.iter().take(8) {
+            let _ = writeln!(
+                s,
+                "            {:<width$}  {:>8}  ({} rows){}",
+                f.segment,
+                fig(f.observed),
+                thousands(f.rows),
+                if f.passed { "" } else { "  ✗" }
+            );
+        }
+        if o.segments.len() > 8 {
+            let _ = writeln!(s, "            … {} more", o.segments.len() - 8);
+        }
+    }
+    if !o.table.is_empty() {
+        let _ = writeln!(s, "  figures:");
+        let width = o
+            .table
+            .iter()
+            .map(|t| t.0.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (name, value, how) in &o.table {
+            let _ = writeln!(
+                s,
+                "            {:<width$}  {}  {how}",
+                format!("{name:?}"),
+                fig(*value)
+            );
+        }
+    }
+    if !o.unexpected.is_empty() {
+        let items: Vec<String> = o
+            .unexpected
+            .iter()
+            .map(|(v, n)| {
+                if *n == 1 && o.expectation.metric.kind() == "schema" {
+                    v.clone()
+                } else {
+                    format!("{v} × {}", thousands(*n))
+                }
+            })
+            .collect();
+        let label = if o.expectation.metric.kind() == "schema" {
+            "problems"
+        } else {
+            "unexpected"
+        };
+        let _ = writeln!(s, "  {label}: {}", items.join(", "));
+    }
+    if !o.examples.is_empty() {
+        let total = o.offending_rows.max(o.examples.len() as u64);
+        let of = format!("(first {} of {})", o.examples.len(), thousands(total));
+        if o.examples.iter().all(|e| e.value == "(missing)") {
+            let rows: Vec<String> = o.examples.iter().map(|e| e.row.to_string()).collect();
+            let _ = writeln!(s, "  examples: rows {} {of}", rows.join(", "));
+        } else {
+            let _ = writeln!(s, "  examples: {of}");
+            for e in &o.examples {
+                let _ = writeln!(s, "            row {}: {}", e.row, e.value);
+            }
+        }
+    }
+    if let Some(d) = data {
+        let _ = writeln!(s, "  data:     {}", d.short());
+        if let Some(note) = &d.note {
+            let _ = writeln!(s, "  note:     {note}");
+        }
+    }
+    s
+}

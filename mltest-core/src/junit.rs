@@ -1,0 +1,253 @@
+//! JUnit XML from records, valid against the schema Jenkins' xunit plugin
+//! enforces (`junit-10.xsd`): `<properties>` only per `<testsuite>`, so each
+//! check's figures are suite properties named `<case>.<key>`; the human
+//! report goes to the testcase's `<system-out>` and the `<failure>` body.
+//!
+//! The file for a binary is rebuilt from that binary's records of the
+//! current run under an exclusive file lock, after every test: complete at
+//! exit whatever order tests finish in, in one process or many.
+
+use std::fs::File;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+
+use crate::outdir;
+use crate::record::{self, Record, Verdict};
+
+/// `<out>/junit/<binary>.xml`.
+pub fn junit_path(out: &Path, binary: &str) -> PathBuf {
+    out.join("junit")
+        .join(format!("{}.xml", outdir::file_safe(binary)))
+}
+
+/// Rebuilds `<out>/junit/<binary>.xml` from the binary's records of `run_id`.
+pub fn rebuild(out: &Path, binary: &str, run_id: &str) -> std::io::Result<PathBuf> {
+    let path = junit_path(out, binary);
+    let dir = path.parent().unwrap_or(out);
+    std::fs::create_dir_all(dir)?;
+    let lock = File::create(dir.join(format!(".{}.lock", outdir::file_safe(binary))))?;
+    lock.lock()?;
+    let records = record::read_run(out, binary, run_id);
+    let xml = render(binary, &records)?;
+    let written = outdir::write_atomic(&path, xml.as_bytes());
+    let _ = lock.unlock();
+    written.map(|_| path)
+}
+
+/// The XML for one binary's records.
+///
+/// ```
+/// let xml = mltest_core::junit::render("data_quality", &[]).unwrap();
+/// assert!(xml.contains(r#"<testsuite name="data_quality" tests="0" failures="0" errors="0""#));
+/// ```
+pub fn render(binary: &str, records: &[Record]) -> std::io::Result<String> {
+    let mut w = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
+    fn io<E: std::error::Error + Send + Sync + 'static>(e: E) -> std::io::Error {
+        std::io::Error::other(e)
+    }
+    w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
+        .map_err(io)?;
+
+    let failures = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
+    let errors = records
+        .iter()
+        .filter(|r| r.verdict == Verdict::Error)
+        .count();
+    let time: f64 = records.iter().map(|r| r.duration_s).sum();
+    let (tests, failures, errors, time) = (
+        records.len().to_string(),
+        failures.to_string(),
+        errors.to_string(),
+        format!("{time:.3}"),
+    );
+
+    let suites = BytesStart::new("testsuites").with_attributes([
+        ("name", "mltest"),
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("time", time.as_str()),
+    ]);
+    w.write_event(Event::Start(suites)).map_err(io)?;
+    let timestamp = records
+        .iter()
+        .map(|r| r.timestamp)
+        .fold(f64::INFINITY, f64::min);
+    let timestamp = if timestamp.is_finite() {
+        iso8601(timestamp)
+    } else {
+        iso8601(now())
+    };
+    let suite = BytesStart::new("testsuite").with_attributes([
+        ("name", binary),
+        ("tests", tests.as_str()),
+        ("failures", failures.as_str()),
+        ("errors", errors.as_str()),
+        ("time", time.as_str()),
+        ("timestamp", timestamp.as_str()),
+    ]);
+    w.write_event(Event::Start(suite)).map_err(io)?;
+
+    let per_test = |t: &str| records.iter().filter(|r| r.test == t).count();
+    if !records.is_empty() {
+        w.write_event(Event::Start(BytesStart::new("properties")))
+            .map_err(io)?;
+        for r in records {
+            let case = r.case_name(per_test(&r.test));
+            for (key, value) in properties(r) {
+                let name = format!("{case}.{key}");
+                let value = clean(&value);
+                let p = BytesStart::new("property")
+                    .with_attributes([("name", name.as_str()), ("value", value.as_str())]);
+                w.write_event(Event::Empty(p)).map_err(io)?;
+            }
+        }
+        w.write_event(Event::End(BytesEnd::new("properties")))
+            .map_err(io)?;
+    }
+
+    for r in records {
+        let case = r.case_name(per_test(&r.test));
+        let classname = format!(
+            "{binary}::{}",
+            r.test.rsplit_once("::").map_or("", |(m, _)| m)
+        );
+        let time = format!("{:.3}", r.duration_s);
+        let tc = BytesStart::new("testcase").with_attributes([
+            ("name", case.as_str()),
+            ("classname", classname.trim_end_matches("::")),
+            ("time", time.as_str()),
+        ]);
+        w.write_event(Event::Start(tc)).map_err(io)?;
+        let body = clean(&r.report);
+        match r.verdict {
+            Verdict::Fail | Verdict::Error => {
+                let tag = if r.verdict == Verdict::Fail {
+                    "failure"
+                } else {
+                    "error"
+                };
+                let message = clean(&one_line(r));
+                let f = BytesStart::new(tag)
+                    .with_attributes([("message", message.as_str()), ("type", r.kind.as_str())]);
+                w.write_event(Event::Start(f)).map_err(io)?;
+                w.write_event(Event::Text(BytesText::new(&body)))
+                    .map_err(io)?;
+                w.write_event(Event::End(BytesEnd::new(tag))).map_err(io)?;
+            }
+            Verdict::Pass | Verdict::Warn => {}
+        }
+        w.write_event(Event::Start(BytesStart::new("system-out")))
+            .map_err(io)?;
+        w.write_event(Event::Text(BytesText::new(&body)))
+            .map_err(io)?;
+        w.write_event(Event::End(BytesEnd::new("system-out")))
+            .map_err(io)?;
+        w.write_event(Event::End(BytesEnd::new("testcase")))
+            .map_err(io)?;
+    }
+    w.write_event(Event::End(BytesEnd::new("testsuite")))
+        .map_err(io)?;
+    w.write_event(Event::End(BytesEnd::new("testsuites")))
+        .map_err(io)?;
+    String::from_utf8(w.into_inner().into_inner()).map_err(io)
+}
+
+/// The figures JUnit carries per check.
+fn properties(r: &Record) -> Vec<(&'static str, String)> {
+    let mut p = vec![
+        ("kind", r.kind.clone()),
+        ("verdict", format!("{:?}", r.verdict).to_lowercase()),
+        ("reason", r.reason.clone()),
+        ("metric", r.metric.clone()),
+        ("check", r.description.clone()),
+        (
+            "observed",
+            r.observed.map_or("none".into(), |x| format!("{x}")),
+        ),
+        ("threshold", r.threshold.clone()),
+    ];
+    if let Some(d) = &r.data {
+        p.push(("data", d.origin.clone()));
+        p.push(("data_sha256", d.sha256.clone()));
+        p.push(("data_rows", d.rows.to_string()));
+    }
+    if let Some(s) = r.seed {
+        p.push(("seed", s.to_string()));
+    }
+    if let Some(m) = &r.model {
+        p.push(("model", m.clone()));
+    }
+    p
+}
+
+fn one_line(r: &Record) -> String {
+    let observed = r.observed.map_or("no value".into(), crate::text::fig);
+    format!(
+        "{}: observed {observed}, expected {}",
+        r.description, r.threshold
+    )
+}
+
+/// Replaces characters XML 1.0 cannot hold (most control characters) so a
+/// stray byte in the data never makes the report unparseable.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Unix seconds → `YYYY-MM-DDTHH:MM:SS` (UTC), without a date crate.
+pub(crate) fn iso8601(unix: f64) -> String {
+    let secs = unix.max(0.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_known_dates() {
+        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00");
+        assert_eq!(iso8601(1_700_000_000.0), "2023-11-14T22:13:20");
+        assert_eq!(iso8601(951_782_400.0), "2000-02-29T00:00:00");
+    }
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(clean("a\u{0}b\tc"), "a\u{FFFD}b\tc");
+    }
+}

@@ -1,0 +1,18 @@
+//! Runtime of mltest: data loading, expectations, records and JUnit.
+//!
+//! Users depend on the `mltest` facade, which re-exports this crate's public
+//! items and the attribute macros. Data flows one way:
+//! data → expectations → records → JUnit (and, later, reports). Every check
+//! yields one [`record::Record`]; reporters only read records.
+
+pub mod data;
+pub mod expect;
+pub mod junit;
+pub mod outdir;
+pub mod record;
+pub mod runner;
+pub mod stats;
+mod text;
+
+pub use data::{DType, DataError, DataSource, Dataset, LoadOptions};
+pub use expect::{Expectation, IntoExpectations, Severity};

@@ -1,0 +1,396 @@
+//! What a generated `#[data_expectation]` test calls: load the data (once
+//! per process), build the expectations, evaluate them in one pass, write
+//! records and JUnit, and panic with a readable report on failure.
+//!
+//! The descriptors of all `#[data_expectation]` functions linked into a
+//! binary are gathered in [`DATA_CHECKS`], so the pipeline can run the very
+//! checks the test binary runs, grouped into one pass per data set.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::data::{DataInfo, DataSource, Dataset, load_cached};
+use crate::expect::EvalOptions;
+use crate::expect::{CheckError, CheckOutcome, Expectation, Severity, Status, render_failure};
+use crate::outdir;
+use crate::record::{Record, Verdict};
+
+/// A `#[data_expectation]` function as the macro registers it.
+#[derive(Debug)]
+pub struct DataCheck {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub reason: &'static str,
+    pub severity: Severity,
+    pub examples: usize,
+    pub data: fn() -> DataSource,
+    pub body: fn(&Dataset) -> Vec<Expectation>,
+}
+
+impl DataCheck {
+    /// The name libtest gives the test: its module path below the crate, then the function.
+    pub fn test_id(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+}
+
+/// Every `#[data_expectation]` linked into this binary.
+#[linkme::distributed_slice]
+pub static DATA_CHECKS: [DataCheck];
+
+/// The registered checks, sorted by test id (link order is not stable).
+pub fn registered_data_checks() -> Vec<&'static DataCheck> {
+    let mut v: Vec<&'static DataCheck> = DATA_CHECKS.iter().collect();
+    v.sort_by_key(|c| c.test_id());
+    v
+}
+
+/// The result of one `#[data_expectation]` test.
+#[derive(Debug, Clone)]
+pub struct CheckRun {
+    pub check_name: String,
+    pub test_id: String,
+    pub reason: String,
+    pub severity: Severity,
+    pub data: Option<DataInfo>,
+    pub outcomes: Vec<CheckOutcome>,
+    pub seconds: f64,
+}
+
+impl CheckRun {
+    /// True when a check failed or errored.
+    pub fn has_failures(&self) -> bool {
+        self.outcomes.iter().any(|o| o.status != Status::Pass)
+    }
+
+    /// True when the test fails (a failing `warn` check does not fail it).
+    pub fn fails_test(&self) -> bool {
+        self.outcomes.iter().any(|o| {
+            o.status == Status::Error
+                || (o.status == Status::Fail && self.severity == Severity::Fail)
+        })
+    }
+
+    /// The report: header, reason, each failing check, how to rerun.
+    pub fn report(&self) -> String {
+        let failing: Vec<&CheckOutcome> = self
+            .outcomes
+            .iter()
+            .filter(|o| o.status != Status::Pass)
+            .collect();
+        let word = if self.severity == Severity::Warn && !self.fails_test() {
+            "warned"
+        } else {
+            "failed"
+        };
+        let mut s = if self.outcomes.len() > 1 {
+            format!(
+                "data expectation `{}` {word}: {} of {} checks\n",
+                self.check_name,
+                failing.len(),
+                self.outcomes.len()
+            )
+        } else {
+            format!("data expectation `{}` {word}\n", self.check_name)
+        };
+        s.push_str(&format!("  reason:   {}\n", self.reason));
+        for (i, o) in failing.iter().enumerate() {
+            if i > 0 {
+                s.push('\n');
+            }
+            s.push_str(&render_failure(o, None));
+        }
+        s.push_str(&data_lines(self.data.as_ref()));
+        s.push_str(&format!("  rerun:    {}\n", rerun_command(&self.test_id)));
+        s
+    }
+
+    /// One record per check.
+    pub fn records(&self, file: &str, line: u32) -> Vec<Record> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let per_check = self.seconds / self.outcomes.len().max(1) as f64;
+        self.outcomes
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let verdict = match (o.status, self.severity) {
+                    (Status::Pass, _) => Verdict::Pass,
+                    (Status::Error, _) => Verdict::Error,
+                    (Status::Fail, Severity::Warn) => Verdict::Warn,
+                    (Status::Fail, Severity::Fail) => Verdict::Fail,
+                };
+                let report = if o.status == Status::Pass {
+                    format!(
+                        "{}: observed {} (expected {})\n",
+                        o.expectation.describe(),
+                        o.observed.map_or("none".into(), crate::text::fig),
+                        o.expectation.bound.describe()
+                    )
+                } else {
+                    format!(
+                        "data expectation `{}` {}\n  reason:   {}\n{}  rerun:    {}\n",
+                        self.check_name,
+                        if verdict == Verdict::Warn {
+                            "warned"
+                        } else {
+                            "failed"
+                        },
+                        self.reason,
+                        render_failure(o, self.data.as_ref()),
+                        rerun_command(&self.test_id)
+                    )
+                };
+                Record {
+                    run_id: outdir::run_id().to_string(),
+                    binary: outdir::binary_name(),
+                    test: self.test_id.clone(),
+                    check_index: i,
+                    check: o.expectation.short_name(),
+                    kind: "data_expectation".into(),
+                    reason: self.reason.clone(),
+                    verdict,
+                    metric: o.expectation.metric.kind().into(),
+                    description: o.expectation.describe(),
+                    observed: o.observed,
+                    threshold: o.expectation.bound.describe(),
+                    data: self.data.clone(),
+                    seed: None,
+                    model: None,
+                    duration_s: per_check,
+                    timestamp: now,
+                    file: file.to_string(),
+                    line,
+                    report,
+                    outcome: Some(o.clone()),
+                }
+            })
+            .collect()
+    }
+}
+
+fn data_lines(data: Option<&DataInfo>) -> String {
+    let Some(d) = data else { return String::new() };
+    let mut s = format!("  data:     {}\n", d.short());
+    if let Some(note) = &d.note {
+        s.push_str(&format!("  note:     {note}\n"));
+    }
+    s
+}
+
+fn rerun_command(test_id: &str) -> String {
+    let binary = outdir::binary_name();
+    format!("cargo test --release --test {binary} -- {test_id} --exact")
+}
+
+fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// A run that could not get as far as evaluating: one errored outcome.
+fn errored_run(
+    check: &DataCheck,
+    data: Option<DataInfo>,
+    error: CheckError,
+    start: Instant,
+) -> CheckRun {
+    let placeholder = Expectation {
+        metric: crate::expect::Metric::RowCount,
+        bound: crate::expect::Bound::AtLeast { min: 1.0 },
+        segment: crate::expect::Segment::All,
+        label: Some(check.name.to_string()),
+    };
+    CheckRun {
+        check_name: check.name.into(),
+        test_id: check.test_id(),
+        reason: check.reason.into(),
+        severity: check.severity,
+        data,
+        outcomes: vec![CheckOutcome::errored(placeholder, error)],
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Loads the check's data set; an error (or a panicking fixture) becomes an errored run.
+fn load(check: &DataCheck, start: Instant) -> Result<Arc<Dataset>, Box<CheckRun>> {
+    let source = catch_unwind(check.data).map_err(|p| {
+        Box::new(errored_run(
+            check,
+            None,
+            CheckError::Panicked(format!("data fixture: {}", panic_text(p))),
+            start,
+        ))
+    })?;
+    load_cached(&source).map_err(|e| {
+        Box::new(errored_run(
+            check,
+            None,
+            CheckError::Data(e.to_string()),
+            start,
+        ))
+    })
+}
+
+fn expectations(
+    check: &DataCheck,
+    data: &Dataset,
+    start: Instant,
+) -> Result<Vec<Expectation>, Box<CheckRun>> {
+    catch_unwind(AssertUnwindSafe(|| (check.body)(data))).map_err(|p| {
+        Box::new(errored_run(
+            check,
+            Some(data.info().clone()),
+            CheckError::Panicked(panic_text(p)),
+            start,
+        ))
+    })
+}
+
+/// Evaluates one check: load (cached), build, evaluate. Never panics.
+pub fn evaluate_check(check: &DataCheck) -> CheckRun {
+    let start = Instant::now();
+    let data = match load(check, start) {
+        Ok(d) => d,
+        Err(run) => return *run,
+    };
+    let exps = match expectations(check, &data, start) {
+        Ok(e) => e,
+        Err(run) => return *run,
+    };
+    if exps.is_empty() {
+        return errored_run(
+            check,
+            Some(data.info().clone()),
+            CheckError::Invalid("the function returned no expectations".into()),
+            start,
+        );
+    }
+    let outcomes = data.evaluate_with(
+        exps,
+        EvalOptions {
+            examples: check.examples,
+        },
+    );
+    CheckRun {
+        check_name: check.name.into(),
+        test_id: check.test_id(),
+        reason: check.reason.into(),
+        severity: check.severity,
+        data: Some(data.info().clone()),
+        outcomes,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Evaluates many checks, one pass per data set: checks that name the same
+/// source are evaluated in a single batch. Results keep the input order.
+pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
+    let start = Instant::now();
+    let mut runs: Vec<Option<CheckRun>> = vec![None; checks.len()];
+    // (data set, [(check index, expectations)])
+    let mut batches: Vec<(Arc<Dataset>, Vec<(usize, Vec<Expectation>)>)> = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        let data = match load(check, start) {
+            Ok(d) => d,
+            Err(run) => {
+                runs[i] = Some(*run);
+                continue;
+            }
+        };
+        let exps = match expectations(check, &data, start) {
+            Ok(e) if !e.is_empty() => e,
+            Ok(_) => {
+                runs[i] = Some(errored_run(
+                    check,
+                    Some(data.info().clone()),
+                    CheckError::Invalid("the function returned no expectations".into()),
+                    start,
+                ));
+                continue;
+            }
+            Err(run) => {
+                runs[i] = Some(*run);
+                continue;
+            }
+        };
+        match batches.iter_mut().find(|(d, _)| Arc::ptr_eq(d, &data)) {
+            Some((_, items)) => items.push((i, exps)),
+            None => batches.push((data, vec![(i, exps)])),
+        }
+    }
+    for (data, items) in batches {
+        let t = Instant::now();
+        let all: Vec<Expectation> = items.iter().flat_map(|(_, e)| e.clone()).collect();
+        let examples = items
+            .iter()
+            .map(|(i, _)| checks[*i].examples)
+            .max()
+            .unwrap_or(5);
+        let mut outcomes = data
+            .evaluate_with(all, EvalOptions { examples })
+            .into_iter();
+        let share = t.elapsed().as_secs_f64() / items.len().max(1) as f64;
+        for (i, exps) in items {
+            let check = checks[i];
+            runs[i] = Some(CheckRun {
+                check_name: check.name.into(),
+                test_id: check.test_id(),
+                reason: check.reason.into(),
+                severity: check.severity,
+                data: Some(data.info().clone()),
+                outcomes: outcomes.by_ref().take(exps.len()).collect(),
+                seconds: share,
+            });
+        }
+    }
+    runs.into_iter()
+        .zip(checks)
+        .map(|(r, c)| {
+            r.unwrap_or_else(|| {
+                errored_run(c, None, CheckError::Invalid("not evaluated".into()), start)
+            })
+        })
+        .collect()
+}
+
+/// Writes the run's records and rebuilds the binary's JUnit file. Problems
+/// writing are reported on stderr but do not change the test's verdict.
+pub fn publish(run: &CheckRun, file: &str, line: u32) {
+    let out = outdir::out_dir();
+    let records = run.records(file, line);
+    let result = crate::record::write_test_records(&out, &records).and_then(|_| {
+        crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id()).map(|_| ())
+    });
+    if let Err(e) = result {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "mltest: could not write records/JUnit under {}: {e}",
+            out.display()
+        );
+    }
+}
+
+/// Entry point of a generated `#[data_expectation]` test.
+pub fn run_data_check(check: &DataCheck) {
+    let run = evaluate_check(check);
+    publish(&run, check.file, check.line);
+    if run.fails_test() {
+        panic!("{}", run.report());
+    }
+    if run.has_failures() {
+        use std::io::Write;
+        // Past libtest's capture: a warning must be seen even though the test passes.
+        let _ = writeln!(std::io::stderr().lock(), "warning: {}", run.report());
+    }
+}

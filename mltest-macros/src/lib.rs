@@ -1,0 +1,43 @@
+//! Attribute macros of [mltest](https://docs.rs/mltest). Use them through the
+//! `mltest` facade (`use mltest::prelude::*;`), not directly.
+//!
+//! The macros only parse and generate: every generated item calls
+//! `::mltest::__private`, so all behaviour lives (and is tested) in
+//! `mltest-core`. Errors in the attribute or the function signature are
+//! reported as spanned compile errors; `tests/ui` holds one trybuild case per
+//! error.
+
+mod args;
+mod data_expectation;
+mod signature;
+
+use proc_macro::TokenStream;
+
+/// Turns a function that returns expectations into a `#[test]` of the same name.
+///
+/// ```ignore
+/// use mltest::prelude::*;
+///
+/// #[data_expectation(reason = "The checkout form requires an age: a missing one is an ingestion bug.")]
+/// fn age_is_never_missing(reviews: &Dataset) -> Expectation {
+///     reviews.column("Age").null_fraction().at_most(0.0)
+/// }
+/// ```
+///
+/// The parameter names the data set: `reviews: &Dataset` calls the fixture
+/// function `reviews()` in scope (it returns a `DataSource`), the way rstest
+/// resolves fixtures by name; `data = path::to::fixture` overrides that.
+///
+/// Keys:
+/// - `reason = "..."` (required, non-empty): where the threshold comes from and why;
+///   printed in every report.
+/// - `data = fixture_fn`: the fixture that returns the `DataSource`.
+/// - `severity = "fail" | "warn"`: `warn` records and prints the failure but
+///   does not fail the test.
+/// - `examples = N`: how many offending rows a failure report shows (default 5).
+#[proc_macro_attribute]
+pub fn data_expectation(args: TokenStream, item: TokenStream) -> TokenStream {
+    data_expectation::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

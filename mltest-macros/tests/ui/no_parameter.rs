@@ -1,0 +1,8 @@
+use mltest_macros::data_expectation;
+
+#[data_expectation(reason = "form requires it")]
+fn age_is_never_missing() -> Expectation {
+    todo!()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use mltest_macros::data_expectation;
+
+#[data_expectation(reason = "form requires it", examples = 0)]
+fn age_is_never_missing(reviews: &Dataset) -> Expectation {
+    reviews.column("Age").null_fraction().at_most(0.0)
+}
+
+fn main() {}
