@@ -43,8 +43,8 @@ fn main() -> ExitCode {
     let runs = evaluate_checks(&checks);
     let mut failed = 0;
     println!(
-        "\n  {:<45} {:>6} {:>6}  {}",
-        "test", "checks", "failed", "verdict"
+        "\n  {:<45} {:>6} {:>6}  verdict",
+        "test", "checks", "failed"
     );
     for (run, check) in runs.iter().zip(&checks) {
         publish(run, check.file, check.line);

@@ -100,10 +100,9 @@ pub fn write_test_records(out: &Path, records: &[Record]) -> std::io::Result<()>
             if let Some(idx) = name
                 .strip_prefix(&prefix)
                 .and_then(|r| r.strip_suffix(".json"))
+                && idx.parse::<usize>().is_ok_and(|i| i >= records.len())
             {
-                if idx.parse::<usize>().is_ok_and(|i| i >= records.len()) {
-                    let _ = std::fs::remove_file(entry.path());
-                }
+                let _ = std::fs::remove_file(entry.path());
             }
         }
     }

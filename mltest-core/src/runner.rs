@@ -292,13 +292,16 @@ pub fn evaluate_check(check: &DataCheck) -> CheckRun {
     }
 }
 
+/// A data set and the checks (by index) that evaluate on it.
+type Batch = (Arc<Dataset>, Vec<(usize, Vec<Expectation>)>);
+
 /// Evaluates many checks, one pass per data set: checks that name the same
 /// source are evaluated in a single batch. Results keep the input order.
 pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
     let start = Instant::now();
     let mut runs: Vec<Option<CheckRun>> = vec![None; checks.len()];
     // (data set, [(check index, expectations)])
-    let mut batches: Vec<(Arc<Dataset>, Vec<(usize, Vec<Expectation>)>)> = Vec::new();
+    let mut batches: Vec<Batch> = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         let data = match load(check, start) {
             Ok(d) => d,

@@ -52,7 +52,7 @@ pub(crate) fn locate(path: &Path, message: &str, opts: &LoadOptions) -> Located 
             if opts.trim {
                 value = value.trim().to_string();
             }
-            if opts.null_tokens.iter().any(|t| *t == value) {
+            if opts.null_tokens.contains(&value) {
                 continue;
             }
             let parses = if want_int {

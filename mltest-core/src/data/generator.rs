@@ -459,6 +459,23 @@ impl ReviewsSpec {
     }
 }
 
+impl ReviewsSpec {
+    /// Writes the generated rows as CSV (the committed fixtures are made this way).
+    pub fn write_csv(&self, path: &std::path::Path) -> PolarsResult<()> {
+        let mut frame = self.generate()?;
+        let mut file = std::fs::File::create(path)?;
+        CsvWriter::new(&mut file).finish(&mut frame)
+    }
+
+    /// The spec of `fixtures/reviews_sample.csv`.
+    pub fn sample_fixture() -> Self {
+        ReviewsSpec::new(500, 7)
+            .null_rate("Title", None, 0.16)
+            .null_rate("Review Text", None, 0.04)
+            .null_rate("Age", Some("Trend"), 0.5)
+    }
+}
+
 fn sentence(rng: &mut SplitMix64, positive: bool, min: usize, max: usize) -> String {
     let len = min + rng.below(max - min + 1);
     let mut words = Vec::with_capacity(len);

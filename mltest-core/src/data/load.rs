@@ -38,13 +38,21 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
     };
     let origin_path = Path::new(&origin).to_path_buf();
     let frame = clean(frame, &source.options, &origin_path)?;
+    let (frame, blank) = drop_blank_records(frame, &origin_path)?;
+    let note = match (blank, &source.note) {
+        (0, note) => note.clone(),
+        (n, None) => Some(format!("dropped {n} blank record(s) (every field empty)")),
+        (n, Some(note)) => Some(format!(
+            "{note}; dropped {n} blank record(s) (every field empty)"
+        )),
+    };
     Ok(Dataset::new(
         DataInfo {
             name: source.name.clone(),
             origin,
             sha256,
             rows: frame.height(),
-            note: source.note.clone(),
+            note,
             load_seconds: start.elapsed().as_secs_f64(),
         },
         frame,
@@ -142,6 +150,23 @@ fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFram
     if !opts.trim {
         return Ok(frame);
     }
+    // Headers get the same treatment as fields (`age, workclass` → "workclass").
+    let mut frame = frame;
+    let names: Vec<String> = frame
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let trimmed: Vec<String> = names.iter().map(|c| c.trim().to_string()).collect();
+    let unique: std::collections::HashSet<&String> = trimmed.iter().collect();
+    if trimmed != names && unique.len() == trimmed.len() {
+        frame
+            .set_column_names(&trimmed.iter().map(|s| s.as_str()).collect::<Vec<_>>())
+            .map_err(|e| DataError::Polars {
+                origin: origin.display().to_string(),
+                message: e.to_string(),
+            })?;
+    }
     let text_cols: Vec<String> = frame
         .schema()
         .iter()
@@ -192,18 +217,43 @@ fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFram
         let retyped = [DataType::Int64, DataType::Float64]
             .into_iter()
             .find_map(|dt| column.strict_cast(&dt).ok());
-        if let Some(s) = retyped {
-            if s.null_count() == column.null_count() {
-                frame
-                    .replace(c, s.into_column())
-                    .map_err(|e| DataError::Polars {
-                        origin: origin.display().to_string(),
-                        message: e.to_string(),
-                    })?;
-            }
+        if let Some(s) = retyped
+            && s.null_count() == column.null_count()
+        {
+            frame
+                .replace(c, s.into_column())
+                .map_err(|e| DataError::Polars {
+                    origin: origin.display().to_string(),
+                    message: e.to_string(),
+                })?;
         }
     }
     Ok(frame)
+}
+
+/// A blank line (the Adult file ends with one) parses as a record whose
+/// every field is missing; such records carry no data and are dropped, and
+/// the count goes into the data set's note so the drop is visible.
+fn drop_blank_records(frame: DataFrame, origin: &Path) -> Result<(DataFrame, usize), DataError> {
+    if frame.width() == 0 || frame.height() == 0 {
+        return Ok((frame, 0));
+    }
+    let before = frame.height();
+    let kept = frame
+        .lazy()
+        .filter(
+            any_horizontal([all().as_expr().is_not_null()]).map_err(|e| DataError::Polars {
+                origin: origin.display().to_string(),
+                message: e.to_string(),
+            })?,
+        )
+        .collect()
+        .map_err(|e| DataError::Polars {
+            origin: origin.display().to_string(),
+            message: e.to_string(),
+        })?;
+    let dropped = before - kept.height();
+    Ok((kept, dropped))
 }
 
 pub(crate) fn column_list(frame: &DataFrame) -> String {

@@ -131,11 +131,16 @@ impl ColumnRef {
         }
     }
 
-    /// Share of the non-missing texts matching a regular expression
-    /// (Rust `regex` syntax; searched anywhere, anchor with `^...$`).
-    pub fn matching(&self, pattern: &str) -> MetricRef {
-        let pattern = pattern.to_string();
-        self.metric(|column| Metric::PatternMatchFraction { column, pattern })
+    /// Every non-missing text matches a regular expression (Rust `regex`
+    /// syntax, searched anywhere: anchor with `^...$`); relax with `.mostly(f)`.
+    pub fn matching(&self, pattern: &str) -> Expectation {
+        Expectation::new(
+            Metric::PatternMatchFraction {
+                column: self.column.clone(),
+                pattern: pattern.to_string(),
+            },
+            Bound::AtLeast { min: 1.0 },
+        )
     }
 }
 

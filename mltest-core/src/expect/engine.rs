@@ -51,7 +51,7 @@ impl Dataset {
     pub fn evaluate_one(&self, expectation: Expectation) -> CheckOutcome {
         self.evaluate(expectation)
             .pop()
-            .unwrap_or_else(|| unreachable_outcome())
+            .unwrap_or_else(unreachable_outcome)
     }
 
     /// [`evaluate`](Self::evaluate) with options.
@@ -246,12 +246,18 @@ impl Engine<'_> {
             }
             Segment::EachOf { column, .. } => any(column)?,
         }
-        if let Bound::Between { min, max } = e.bound {
-            if min > max || min.is_nan() || max.is_nan() {
-                return Err(CheckError::Invalid(format!(
-                    "bound [{min}, {max}] is empty"
-                )));
-            }
+        if let Bound::Between { min, max } = e.bound
+            && (min > max || min.is_nan() || max.is_nan())
+        {
+            return Err(CheckError::Invalid(format!(
+                "bound [{min}, {max}] is empty"
+            )));
+        }
+        // On an empty data set every row-based check has nothing to measure;
+        // say that rather than complain about the dtypes a header-only file infers.
+        if self.frame.height() == 0 && !matches!(e.metric, Metric::RowCount | Metric::Schema { .. })
+        {
+            return Err(CheckError::NoRows { segment: None });
         }
         let is_mostly = matches!(e.bound, Bound::AtLeast { .. });
         if e.metric.is_fraction_of_values() && !is_mostly {
@@ -585,8 +591,8 @@ impl Engine<'_> {
             }
             o.offending_rows = scalar(&df, "total").unwrap_or(0.0) as u64;
         }
-        if matches!(e.metric, Metric::InSetFraction { .. }) {
-            if let Ok(df) = lf
+        if matches!(e.metric, Metric::InSetFraction { .. })
+            && let Ok(df) = lf
                 .group_by([value.alias("v")])
                 .agg([len().cast(DataType::UInt64).alias("n")])
                 .sort(
@@ -595,21 +601,20 @@ impl Engine<'_> {
                 )
                 .limit(10)
                 .collect()
-            {
-                let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
-                let ns = df.column("n").ok().and_then(|c| c.u64().ok().cloned());
-                if let (Some(vals), Some(ns)) = (vals, ns) {
-                    o.unexpected = (0..df.height())
-                        .map(|i| {
-                            (
-                                vals.get(i).map_or("(missing)".into(), |s| format!("{s:?}")),
-                                ns.get(i).unwrap_or(0),
-                            )
-                        })
-                        .collect();
-                    o.unexpected
-                        .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                }
+        {
+            let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
+            let ns = df.column("n").ok().and_then(|c| c.u64().ok().cloned());
+            if let (Some(vals), Some(ns)) = (vals, ns) {
+                o.unexpected = (0..df.height())
+                    .map(|i| {
+                        (
+                            vals.get(i).map_or("(missing)".into(), |s| format!("{s:?}")),
+                            ns.get(i).unwrap_or(0),
+                        )
+                    })
+                    .collect();
+                o.unexpected
+                    .sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             }
         }
     }
@@ -814,7 +819,13 @@ fn offending(e: &Expectation, frame: &DataFrame, errored: bool) -> Option<Expr> 
         Metric::DuplicateRows { columns } => {
             let cols: Vec<Expr> = match columns {
                 Some(c) => c.iter().map(|c| col(c.as_str())).collect(),
-                None => vec![all().as_expr()],
+                // The frame's own columns: `all()` would also see the row
+                // index added for examples, and nothing would repeat.
+                None => frame
+                    .get_column_names()
+                    .iter()
+                    .map(|c| col(c.as_str()))
+                    .collect(),
             };
             as_struct(cols).is_first_distinct().not()
         }

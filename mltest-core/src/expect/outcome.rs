@@ -16,7 +16,7 @@ pub enum Status {
 
 /// Why a check could not be decided.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "error", rename_all = "snake_case")]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 pub enum CheckError {
     #[error("column {column:?} not found{}; available: {available}",
         .closest.as_ref().map(|c| format!(" (did you mean {c:?}?)")).unwrap_or_default())]

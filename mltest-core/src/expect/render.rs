@@ -17,7 +17,7 @@ use crate::text::{fig, thousands};
 /// let text = mltest_core::expect::render_failure(&out, Some(data.info()));
 /// assert!(text.contains("check:    null fraction of \"Age\" <= 0"));
 /// assert!(text.contains("observed: 0.5000 (1 of 2 rows missing)"));
-/// assert!(text.contains("examples: row 1"));
+/// assert!(text.contains("examples: rows 1 (first 1 of 1)"));
 /// ```
 pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
     let mut s = String::new();

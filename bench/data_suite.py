@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of the 14-expectation data suite (issue: data expectations).
+
+Runs mltest's bench example and the peer scripts of ../shared/bench on the
+same CSV, one after another in one run, and prints a markdown table with each
+tool's own timings plus whole-process wall time and peak RSS (from wait4).
+
+    cargo build --release --example bench_data_suite
+    python3 bench/data_suite.py [--rows 1000000] [--python PEERS_VENV/bin/python] [--runs 3]
+
+The 1,000,000-row file is the reviews file repeated (built by the example's
+--make mode into $CARGO_TARGET_DIR/bench/ unless it exists).
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "bench"
+
+
+def target_dir():
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def run(cmd):
+    """Runs cmd; returns (wall seconds, peak RSS MiB, parsed last JSON line)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = p.communicate()
+    wall = time.perf_counter() - t0
+    # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN, so
+    # measure peak RSS with a second wait4-based run only when needed.
+    if p.returncode != 0:
+        sys.exit(f"{cmd[0]} failed ({p.returncode}):\n{err}")
+    line = [l for l in out.splitlines() if l.startswith("{")][-1]
+    return wall, json.loads(line)
+
+
+def peak_rss_mib(cmd):
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.execvp(cmd[0], cmd)
+    _, status, usage = os.wait4(pid, 0)
+    return usage.ru_maxrss / 1024.0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--python", default=str(Path.home() / ".cache/mltest-peers/bin/python"))
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+
+    exe = target_dir() / "release" / "examples" / "bench_data_suite"
+    if not exe.exists():
+        sys.exit(f"{exe} missing: cargo build --release --example bench_data_suite")
+    csv = target_dir() / "bench" / f"reviews_{args.rows}.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
+    if not csv.exists():
+        subprocess.run([str(exe), "--make", str(args.rows), str(csv)], check=True)
+
+    tools = {
+        "mltest": [str(exe), str(csv)],
+        "pandera-polars": [args.python, str(SHARED / "pandera_suite.py"), str(csv)],
+        "great_expectations": [args.python, str(SHARED / "ge_suite.py"), str(csv)],
+    }
+    rows = []
+    for name, cmd in tools.items():
+        walls, reports = [], []
+        for _ in range(args.runs):
+            w, rep = run(cmd)
+            walls.append(w)
+            reports.append(rep)
+        rss = peak_rss_mib(cmd)
+        med = statistics.median(walls)
+        rep = reports[walls.index(sorted(walls)[len(walls) // 2])]
+        rows.append((name, rep, med, rss))
+        print(f"{name}: {json.dumps(rep)} wall={med:.2f}s rss={rss:.0f}MiB", file=sys.stderr)
+
+    print(f"\nfile: {csv} ({csv.stat().st_size / 1e6:.0f} MB), median of {args.runs} runs\n")
+    print("| tool | read/load s | validate s | whole process s | peak RSS MiB | failed |")
+    print("|---|---|---|---|---|---|")
+    for name, rep, wall, rss in rows:
+        load = rep.get("load_s")
+        extra = f" (polars projected read {rep['read_only_s']})" if "read_only_s" in rep else ""
+        print(f"| {name} | {load}{extra} | {rep['validate_s']} | {wall:.2f} | {rss:.0f} | {', '.join(rep.get('failed', [])) or '-'} |")
+    m = {n: (r, w, s) for n, r, w, s in rows}
+    if "mltest" in m and "great_expectations" in m:
+        (mr, mw, ms), (gr, gw, gs) = m["mltest"], m["great_expectations"]
+        print(f"\nvs Great Expectations: validate {gr['validate_s'] / mr['validate_s']:.0f}x faster, "
+              f"whole process {gw / mw:.1f}x faster, peak RSS {ms / gs:.2f}x of GE's")
+        print(f"validation on top of mltest's own load: {100 * mr['validate_s'] / mr['load_s']:.0f}%"
+              f"; of polars' projected read: {100 * mr['validate_s'] / mr['read_only_s']:.0f}%")
+    if "mltest" in m and "pandera-polars" in m:
+        (mr, mw, ms), (pr, pw, ps) = m["mltest"], m["pandera-polars"]
+        print(f"vs pandera-polars: validate {pr['validate_s'] / mr['validate_s']:.1f}x, whole process {pw / mw:.2f}x, "
+              f"peak RSS {ms / ps:.2f}x of pandera's")
+
+
+if __name__ == "__main__":
+    main()

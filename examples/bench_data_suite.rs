@@ -1,0 +1,122 @@
+//! Benchmark: the 14 expectations of `../shared/bench/ge_suite.py` in mltest.
+//!
+//! `cargo run --release --example bench_data_suite -- CSV` prints one JSON
+//! line like the peer scripts: `read_only_s` (polars reading the columns the
+//! suite uses, nothing else), `load_s` (mltest's load: parse, sha256,
+//! cleaning), `validate_s` (the 14 checks, one pass), and the failures.
+//! `-- --make ROWS OUT` writes the reviews file repeated to ROWS rows (the
+//! 1,000,000-row file of the peers' README). `bench/data_suite.py` runs this
+//! and the peers side by side on the same file.
+
+use std::time::Instant;
+
+use mltest::prelude::*;
+use polars::prelude::*;
+
+fn suite(d: &Dataset) -> Vec<Expectation> {
+    let mut e = vec![d.row_count().at_least(20_000.0)];
+    for (col, mostly) in [
+        ("Age", 1.0),
+        ("Rating", 1.0),
+        ("Division Name", 0.99),
+        ("Department Name", 0.99),
+        ("Class Name", 0.99),
+        ("Review Text", 0.95),
+    ] {
+        e.push(d.column(col).null_fraction().at_most(1.0 - mostly));
+    }
+    e.push(d.column("Age").values().between(18.0, 99.0));
+    e.push(d.column("Rating").values().in_set([1, 2, 3, 4, 5]));
+    e.push(d.column("Recommended IND").values().in_set([0, 1]));
+    e.push(d.column("Age").mean().between(35.0, 50.0));
+    e.push(
+        d.column("Department Name")
+            .values()
+            .in_set(["Bottoms", "Dresses", "Intimate", "Jackets", "Tops", "Trend"]),
+    );
+    e.push(d.column("Review Text").lengths().between(1, 600));
+    e.push(d.column("Age").median().between(35.0, 50.0));
+    e
+}
+
+const USED: [&str; 8] = [
+    "Age",
+    "Rating",
+    "Division Name",
+    "Department Name",
+    "Class Name",
+    "Review Text",
+    "Recommended IND",
+    "Title",
+];
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--make") {
+        let rows: usize = args.get(1).ok_or("--make ROWS OUT")?.parse()?;
+        let out = args.get(2).ok_or("--make ROWS OUT")?;
+        return make(rows, out);
+    }
+    let path = args
+        .first()
+        .ok_or("usage: bench_data_suite CSV | --make ROWS OUT")?;
+
+    // The floor: polars reading only the columns the suite needs.
+    let t = Instant::now();
+    let floor = LazyCsvReader::new(PlRefPath::try_from_path(std::path::Path::new(path))?)
+        .finish()?
+        .select(USED.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .collect()?;
+    let read_only_s = t.elapsed().as_secs_f64();
+    drop(floor);
+
+    let t = Instant::now();
+    let data = mltest::data::load_cached(&DataSource::csv(path))?;
+    let load_s = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let outcomes = data.evaluate(suite(&data));
+    let validate_s = t.elapsed().as_secs_f64();
+
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.passed())
+        .map(|o| o.expectation.short_name())
+        .collect();
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": "mltest",
+            "rows": data.height(),
+            "expectations": outcomes.len(),
+            "read_only_s": round(read_only_s),
+            "load_s": round(load_s),
+            "validate_s": round(validate_s),
+            "success": failed.is_empty(),
+            "failed": failed,
+        })
+    );
+    Ok(())
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+/// The reviews file repeated to `rows` rows, written as CSV.
+fn make(rows: usize, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let src = mltest::data::reviews::locate()
+        .ok_or("the reviews CSV is needed to build the benchmark file")?;
+    let base = LazyCsvReader::new(PlRefPath::try_from_path(&src)?)
+        .finish()?
+        .collect()?;
+    let copies = rows.div_ceil(base.height().max(1));
+    let frames: Vec<LazyFrame> = (0..copies).map(|_| base.clone().lazy()).collect();
+    let mut big = concat(frames, UnionArgs::default())?
+        .limit(rows as IdxSize)
+        .collect()?;
+    let mut file = std::fs::File::create(out)?;
+    CsvWriter::new(&mut file).finish(&mut big)?;
+    eprintln!("wrote {out}: {} rows", big.height());
+    Ok(())
+}

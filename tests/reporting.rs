@@ -1,0 +1,244 @@
+//! Records, JUnit and the attribute's behaviour as a test: what a failing
+//! test prints, what it writes, and that the JUnit file validates.
+
+use std::path::Path;
+use std::process::Command;
+
+use mltest::expect::Status;
+use mltest::junit;
+use mltest::prelude::*;
+use mltest::record::{self, Verdict};
+use mltest::runner::{DataCheck, evaluate_check, registered_data_checks};
+
+fn small() -> DataSource {
+    DataSource::generated(ReviewsSpec::new(400, 5).null_rate("Age", Some("Dresses"), 0.25))
+        .named("small")
+}
+
+/// Doc comments are kept on the generated test.
+#[data_expectation(reason = "behaviour demo: passes on the generated data")]
+fn a_passing_check(small: &Dataset) -> Vec<Expectation> {
+    vec![
+        small.column("Rating").values().in_set([1, 2, 3, 4, 5]),
+        small.row_count().at_least(400.0),
+    ]
+}
+
+#[data_expectation(reason = "behaviour demo: Dresses has 25% missing ages by construction")]
+#[should_panic(expected = "observed: 0.2500 (27 of 108 rows missing)")]
+fn should_panic_is_kept_and_the_report_has_the_figures(small: &Dataset) -> Expectation {
+    small
+        .column("Age")
+        .null_fraction()
+        .at_most(0.01)
+        .where_eq("Department Name", "Dresses")
+}
+
+#[data_expectation(reason = "behaviour demo: this would fail if #[ignore] were dropped")]
+#[ignore = "kept by the attribute: running it would fail"]
+fn ignore_is_kept(small: &Dataset) -> Expectation {
+    small.column("Age").null_fraction().at_most(0.0)
+}
+
+#[data_expectation(
+    reason = "behaviour demo: a warning reports without failing",
+    severity = "warn"
+)]
+fn a_warning_does_not_fail_the_test(small: &Dataset) -> Expectation {
+    small.column("Age").null_fraction().at_most(0.0)
+}
+
+mod nested {
+    use mltest::prelude::*;
+
+    fn tiny() -> DataSource {
+        DataSource::generated(ReviewsSpec::new(60, 2)).named("tiny")
+    }
+
+    #[data_expectation(reason = "behaviour demo: works inside a module", data = tiny, examples = 2)]
+    pub fn inside_a_module(d: &Dataset) -> Expectation {
+        d.row_count().between(60.0, 60.0)
+    }
+}
+
+fn find(name: &str) -> &'static DataCheck {
+    registered_data_checks()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("{name} is not registered"))
+}
+
+#[test]
+fn every_attribute_registers_a_descriptor_with_its_module_path() {
+    let ids: Vec<String> = registered_data_checks()
+        .iter()
+        .map(|c| c.test_id())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            "a_passing_check",
+            "a_warning_does_not_fail_the_test",
+            "ignore_is_kept",
+            "nested::inside_a_module",
+            "should_panic_is_kept_and_the_report_has_the_figures",
+        ]
+    );
+    let nested = find("inside_a_module");
+    assert_eq!(nested.examples, 2);
+    assert!(nested.file.ends_with("reporting.rs"));
+}
+
+#[test]
+fn a_warning_is_recorded_as_warn_and_does_not_fail() {
+    let run = evaluate_check(find("a_warning_does_not_fail_the_test"));
+    assert!(run.has_failures());
+    assert!(!run.fails_test());
+    let records = run.records("f.rs", 1);
+    assert_eq!(records[0].verdict, Verdict::Warn);
+    assert!(
+        run.report()
+            .starts_with("data expectation `a_warning_does_not_fail_the_test` warned")
+    );
+}
+
+#[test]
+fn the_failure_report_reads_at_a_glance() {
+    let run = evaluate_check(find("should_panic_is_kept_and_the_report_has_the_figures"));
+    assert!(run.fails_test());
+    let report = run.report();
+    let lines: Vec<&str> = report.lines().collect();
+    assert_eq!(
+        lines[0],
+        "data expectation `should_panic_is_kept_and_the_report_has_the_figures` failed"
+    );
+    assert_eq!(
+        lines[1],
+        "  reason:   behaviour demo: Dresses has 25% missing ages by construction"
+    );
+    assert_eq!(lines[2], "  check:    null fraction of \"Age\" <= 0.0100");
+    assert_eq!(lines[3], "  observed: 0.2500 (27 of 108 rows missing)");
+    assert_eq!(lines[4], "  segment:  Department Name == \"Dresses\"");
+    assert!(lines[5].starts_with("  examples: rows "), "{}", lines[5]);
+    assert!(lines[5].ends_with("(first 5 of 27)"), "{}", lines[5]);
+    assert!(
+        lines[6].starts_with("  data:     generated reviews (seed 5, 400 rows) (sha256 "),
+        "{}",
+        lines[6]
+    );
+    assert_eq!(
+        lines[7],
+        "  rerun:    cargo test --release --test reporting -- should_panic_is_kept_and_the_report_has_the_figures --exact"
+    );
+}
+
+fn publish_to(out: &Path, runs: &[(&DataCheck, &str)]) {
+    for (check, run_id) in runs {
+        let mut records = evaluate_check(check).records(check.file, check.line);
+        for r in records.iter_mut() {
+            r.run_id = run_id.to_string();
+        }
+        record::write_test_records(out, &records).unwrap();
+    }
+}
+
+#[test]
+fn junit_holds_one_testcase_per_check_and_only_this_runs_records() {
+    let out = tempfile::tempdir().unwrap();
+    let binary = mltest::outdir::binary_name();
+    publish_to(
+        out.path(),
+        &[
+            (find("a_passing_check"), "run-2"),
+            (
+                find("should_panic_is_kept_and_the_report_has_the_figures"),
+                "run-2",
+            ),
+            // A stale record of an earlier run must not reach this run's file.
+            (find("inside_a_module"), "run-1"),
+        ],
+    );
+    let path = junit::rebuild(out.path(), &binary, "run-2").unwrap();
+    assert_eq!(path, out.path().join("junit").join("reporting.xml"));
+    let xml = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    assert!(
+        xml.contains(r#"<testsuite name="reporting" tests="3" failures="1" errors="0""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(
+            r#"<testcase name="a_passing_check[in_set_fraction(Rating)]" classname="reporting""#
+        ),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("inside_a_module"),
+        "stale record leaked: {xml}"
+    );
+    assert!(xml.contains(r#"<property name="should_panic_is_kept_and_the_report_has_the_figures.observed" value="0.25"/>"#), "{xml}");
+    assert!(xml.contains(r#"<property name="should_panic_is_kept_and_the_report_has_the_figures.threshold" value="&lt;= 0.0100"/>"#), "{xml}");
+    assert!(xml.contains(r#"<failure message="null fraction of &quot;Age&quot; &lt;= 0.0100: observed 0.2500, expected &lt;= 0.0100" type="data_expectation">"#), "{xml}");
+    assert!(xml.contains(".data_sha256\" value=\""), "{xml}");
+    xmllint(&path);
+}
+
+#[test]
+fn concurrent_writers_leave_a_complete_junit_file() {
+    let out = tempfile::tempdir().unwrap();
+    let checks = [
+        "a_passing_check",
+        "should_panic_is_kept_and_the_report_has_the_figures",
+        "inside_a_module",
+        "a_warning_does_not_fail_the_test",
+    ];
+    std::thread::scope(|s| {
+        for name in checks {
+            let out = out.path();
+            s.spawn(move || {
+                publish_to(out, &[(find(name), "run-c")]);
+                junit::rebuild(out, "reporting", "run-c").unwrap();
+            });
+        }
+    });
+    let xml = std::fs::read_to_string(out.path().join("junit").join("reporting.xml")).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), 5, "{xml}");
+    xmllint(&out.path().join("junit").join("reporting.xml"));
+}
+
+/// Validates against the schema Jenkins' xunit plugin enforces.
+fn xmllint(path: &Path) {
+    let schema = Path::new("../shared/schemas/junit-10.xsd");
+    assert!(
+        schema.exists(),
+        "{} is missing: the JUnit schema comes with ../shared",
+        schema.display()
+    );
+    let out = Command::new("xmllint")
+        .args(["--noout", "--schema"])
+        .arg(schema)
+        .arg(path)
+        .output()
+        .expect("xmllint not found: install Debian's libxml2-utils (.ci/run does)");
+    assert!(
+        out.status.success(),
+        "{} does not validate:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn records_are_json_with_the_figures_reports_need() {
+    let run = evaluate_check(find("should_panic_is_kept_and_the_report_has_the_figures"));
+    let r = &run.records("tests/reporting.rs", 7)[0];
+    let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap();
+    assert_eq!(json["kind"], "data_expectation");
+    assert_eq!(json["verdict"], "fail");
+    assert_eq!(json["observed"], 0.25);
+    assert_eq!(json["threshold"], "<= 0.0100");
+    assert_eq!(json["metric"], "null_fraction");
+    assert_eq!(json["data"]["rows"], 400);
+    assert_eq!(json["outcome"]["count"]["hits"], 27);
+    assert_eq!(run.outcomes[0].status, Status::Fail);
+}
