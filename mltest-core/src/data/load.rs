@@ -14,9 +14,22 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
     let start = Instant::now();
     let (frame, origin, sha256) = match &source.location {
         Location::Csv(path) => {
-            let sha = hash_file(path)?;
-            let frame = read_csv(path, &source.options)?;
-            (frame, path.display().to_string(), sha)
+            // Hashing is I/O and SHA work the parser does not need: overlap them.
+            let (sha, frame) = std::thread::scope(|s| {
+                let sha = s.spawn(|| hash_file(path));
+                let frame = read_csv(path, &source.options);
+                (
+                    sha.join().unwrap_or_else(|_| {
+                        Err(DataError::Polars {
+                            origin: path.display().to_string(),
+                            message: "hashing thread panicked".into(),
+                        })
+                    }),
+                    frame,
+                )
+            });
+            let sha = sha?;
+            (frame?, path.display().to_string(), sha)
         }
         Location::Parquet(path) => {
             let sha = hash_file(path)?;
@@ -102,10 +115,32 @@ fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
             .collect();
         reader = reader.with_dtype_overwrite(Some(Arc::new(schema)));
     }
+    if !path.exists() {
+        return Err(DataError::NotFound {
+            path: path.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        });
+    }
     let frame = reader
         .finish()
-        .and_then(|lf| lf.collect())
-        .map_err(|e| csv_error(path, opts, e))?;
+        .and_then(|lf| match &opts.columns {
+            Some(cols) => lf
+                .select(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+                .collect(),
+            None => lf.collect(),
+        })
+        .map_err(|e| match (&opts.columns, &e) {
+            (Some(cols), PolarsError::ColumnNotFound(_)) => DataError::UnknownColumn {
+                path: path.to_path_buf(),
+                column: cols
+                    .iter()
+                    .find(|c| e.to_string().contains(c.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| cols.join(", ")),
+                available: header_of(path),
+            },
+            _ => csv_error(path, opts, e),
+        })?;
     for (column, _) in &opts.dtypes {
         if frame.column(column).is_err() {
             return Err(DataError::UnknownColumn {
@@ -254,6 +289,16 @@ fn drop_blank_records(frame: DataFrame, origin: &Path) -> Result<(DataFrame, usi
         })?;
     let dropped = before - kept.height();
     Ok((kept, dropped))
+}
+
+/// The header line's column names, for an error message.
+fn header_of(path: &Path) -> String {
+    use std::io::BufRead;
+    std::fs::File::open(path)
+        .ok()
+        .and_then(|f| std::io::BufReader::new(f).lines().next())
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 pub(crate) fn column_list(frame: &DataFrame) -> String {
