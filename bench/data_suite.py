@@ -65,6 +65,7 @@ def main():
     tools = {
         "polars-read (floor)": [str(exe), "--read-only", str(csv)],
         "mltest": [str(exe), str(csv)],
+        "mltest streaming (scan + checks)": [str(exe), "--streaming", str(csv)],
         "pandera-polars": [args.python, str(SHARED / "pandera_suite.py"), str(csv)],
         "great_expectations": [args.python, str(SHARED / "ge_suite.py"), str(csv)],
     }

@@ -475,3 +475,81 @@ fn the_committed_fixture_is_the_generators_output() {
         Some(spec.null_rows("Title", None) as u64)
     );
 }
+
+/// The streaming path (a scan on polars' streaming engine) and the in-memory
+/// path compute the same figures, failures and examples included.
+#[test]
+fn streaming_and_in_memory_evaluation_agree() {
+    let src = DataSource::csv("fixtures/reviews_sample.csv");
+    let suite = |d: &Dataset| {
+        vec![
+            d.row_count().at_least(1.0),
+            d.column("Age").null_fraction().at_most(0.0),
+            d.column("Age")
+                .null_fraction()
+                .at_most(0.2)
+                .in_every_segment_of("Department Name")
+                .min_rows(1),
+            d.column("Title")
+                .null_fraction()
+                .at_most(0.1)
+                .where_eq("Department Name", "Dresses"),
+            d.column("Age").mean().between(40.0, 46.0),
+            d.column("Age").std().between(0.0, 100.0),
+            d.column("Age").median().between(0.0, 100.0),
+            d.column("Age").values().between(20.0, 70.0).mostly(0.9),
+            d.column("Department Name")
+                .values()
+                .in_set(["Tops", "Dresses"]),
+            d.column("Department Name")
+                .share_of("Tops")
+                .between(0.4, 0.5),
+            d.column("Review Text").lengths().between(1, 200),
+            d.column("Review Text").empty_fraction().at_most(0.1),
+            d.duplicates_on(["Clothing ID", "Age"]).at_most(0.0),
+            d.leakage("Recommended IND")
+                .features(["Rating", "Department Name"])
+                .at_most(0.5),
+        ]
+    };
+    let loaded = mltest::data::load_cached(&src).unwrap();
+    let memory = loaded.evaluate(suite(&loaded));
+    let streamed = src.evaluate_streaming(suite(&loaded)).unwrap();
+    assert_eq!(streamed.info.rows, 500);
+    assert_eq!(streamed.info.sha256, loaded.info().sha256);
+    assert_eq!(memory.len(), streamed.outcomes.len());
+    for (m, s) in memory.iter().zip(&streamed.outcomes) {
+        let name = m.expectation.short_name();
+        assert_eq!(m.status, s.status, "{name}");
+        let (a, b) = (
+            m.observed.unwrap_or(f64::NAN),
+            s.observed.unwrap_or(f64::NAN),
+        );
+        assert!(
+            (a - b).abs() <= 1e-12 * a.abs().max(1.0) || (a.is_nan() && b.is_nan()),
+            "{name}: {a} vs {b}"
+        );
+        assert_eq!(m.count, s.count, "{name}");
+        assert_eq!(m.examples, s.examples, "{name}");
+        assert_eq!(m.unexpected, s.unexpected, "{name}");
+        assert_eq!(m.segments, s.segments, "{name}");
+    }
+    assert!(
+        memory.iter().any(|o| !o.passed()),
+        "the suite must exercise failures too"
+    );
+}
+
+#[test]
+fn streaming_drops_trailing_blank_lines_and_counts_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blank_tail.csv");
+    std::fs::write(&path, "a,b\n1,x\n2,\n3,z\n\n").unwrap();
+    let run = DataSource::csv(&path)
+        .evaluate_streaming(vec![
+            mltest::expect::column("b").null_fraction().at_most(1.0),
+        ])
+        .unwrap();
+    assert_eq!(run.info.rows, 3);
+    assert_eq!(run.outcomes[0].observed, Some(1.0 / 3.0));
+}

@@ -5,47 +5,83 @@
 use super::{Bound, Expectation, Metric, Value};
 use crate::data::{DType, Dataset};
 
+/// Expectations about one column (also `dataset.column(name)`).
+///
+/// ```
+/// let e = mltest_core::expect::column("Age").null_fraction().at_most(0.0);
+/// assert_eq!(e.describe(), "null fraction of \"Age\" <= 0");
+/// ```
+pub fn column(name: &str) -> ColumnRef {
+    ColumnRef {
+        column: name.to_string(),
+    }
+}
+
+/// The number of rows.
+pub fn row_count() -> MetricRef {
+    MetricRef(Metric::RowCount)
+}
+
+/// Required columns and their dtypes.
+pub fn schema() -> SchemaRef {
+    SchemaRef {
+        required: Vec::new(),
+    }
+}
+
+/// Rows that repeat an earlier row exactly (all columns).
+pub fn duplicate_rows() -> MetricRef {
+    MetricRef(Metric::DuplicateRows { columns: None })
+}
+
+/// Rows that repeat an earlier row's values in `columns` (a key).
+pub fn duplicates_on<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> MetricRef {
+    MetricRef(Metric::DuplicateRows {
+        columns: Some(columns.into_iter().map(Into::into).collect()),
+    })
+}
+
+/// Association of features with a label: |Pearson r| for a numeric
+/// feature and numeric label, Cramér's V otherwise.
+pub fn leakage(target: &str) -> LeakageRef {
+    LeakageRef {
+        target: target.to_string(),
+    }
+}
+
+/// The same builders as methods, so a check reads `reviews.column("Age")...`.
 impl Dataset {
-    /// Expectations about one column.
+    /// See [`column`].
     pub fn column(&self, name: &str) -> ColumnRef {
-        ColumnRef {
-            column: name.to_string(),
-        }
+        column(name)
     }
 
-    /// The number of rows.
+    /// See [`row_count`].
     pub fn row_count(&self) -> MetricRef {
-        MetricRef(Metric::RowCount)
+        row_count()
     }
 
-    /// Required columns and their dtypes.
+    /// See [`schema`].
     pub fn schema(&self) -> SchemaRef {
-        SchemaRef {
-            required: Vec::new(),
-        }
+        schema()
     }
 
-    /// Rows that repeat an earlier row exactly (all columns).
+    /// See [`duplicate_rows`].
     pub fn duplicate_rows(&self) -> MetricRef {
-        MetricRef(Metric::DuplicateRows { columns: None })
+        duplicate_rows()
     }
 
-    /// Rows that repeat an earlier row's values in `columns` (a key).
+    /// See [`duplicates_on`].
     pub fn duplicates_on<S: Into<String>>(
         &self,
         columns: impl IntoIterator<Item = S>,
     ) -> MetricRef {
-        MetricRef(Metric::DuplicateRows {
-            columns: Some(columns.into_iter().map(Into::into).collect()),
-        })
+        duplicates_on(columns)
     }
 
-    /// Association of features with a label: |Pearson r| for a numeric
-    /// feature and numeric label, Cramér's V otherwise.
+    /// See [`leakage`].
     pub fn leakage(&self, target: &str) -> LeakageRef {
-        LeakageRef {
-            target: target.to_string(),
-        }
+        leakage(target)
     }
 }
 

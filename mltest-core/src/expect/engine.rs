@@ -31,6 +31,7 @@ impl Default for EvalOptions {
 }
 
 const ROW: &str = "__mltest_row";
+const ROWS: &str = "__mltest_rows";
 
 impl Dataset {
     /// Evaluates expectations together (one pass) and returns one outcome each, in order.
@@ -60,9 +61,10 @@ impl Dataset {
         expectations: impl super::IntoExpectations,
         options: EvalOptions,
     ) -> Vec<CheckOutcome> {
-        Engine {
-            frame: &self.frame,
+        Evaluator {
+            frame: Table::from_frame(&self.frame),
             options,
+            rows_seen: Default::default(),
         }
         .run(expectations.into_expectations())
     }
@@ -75,9 +77,85 @@ fn unreachable_outcome() -> CheckOutcome {
     )
 }
 
-struct Engine<'a> {
-    frame: &'a DataFrame,
-    options: EvalOptions,
+/// What the engine reads: a lazy plan (an in-memory frame or a file scan)
+/// with its schema. Over a scan, every query streams when asked to.
+pub(crate) struct Table {
+    lf: LazyFrame,
+    schema: SchemaRef,
+    rows: Option<usize>,
+    streaming: bool,
+}
+
+/// A column's type, as the engine asks for it.
+struct ColumnInfo<'a>(&'a DataType);
+
+impl ColumnInfo<'_> {
+    fn dtype(&self) -> &DataType {
+        self.0
+    }
+}
+
+impl Table {
+    pub(crate) fn from_frame(frame: &DataFrame) -> Table {
+        Table {
+            lf: frame.clone().lazy(),
+            schema: frame.schema().clone(),
+            rows: Some(frame.height()),
+            streaming: false,
+        }
+    }
+
+    pub(crate) fn from_scan(mut lf: LazyFrame, streaming: bool) -> PolarsResult<Table> {
+        let schema = lf.collect_schema()?;
+        Ok(Table {
+            lf,
+            schema,
+            rows: None,
+            streaming,
+        })
+    }
+
+    fn column(&self, name: &str) -> Result<ColumnInfo<'_>, ()> {
+        self.schema.get(name).map(ColumnInfo).ok_or(())
+    }
+
+    fn get_column_names(&self) -> Vec<&PlSmallStr> {
+        self.schema.iter_names().collect()
+    }
+
+    fn lazy(&self) -> LazyFrame {
+        self.lf.clone()
+    }
+
+    fn known_empty(&self) -> bool {
+        self.rows == Some(0)
+    }
+}
+
+/// Collects on the table's engine (streaming for large scans).
+trait CollectOn {
+    fn collect_on(self, table: &Table) -> PolarsResult<DataFrame>;
+}
+
+impl CollectOn for LazyFrame {
+    fn collect_on(self, table: &Table) -> PolarsResult<DataFrame> {
+        if !table.streaming {
+            return self.collect();
+        }
+        match self.collect_with_engine(polars::prelude::Engine::Streaming)? {
+            polars_core::query_result::QueryResult::Single(df) => Ok(df),
+            polars_core::query_result::QueryResult::Multiple(mut dfs) => dfs
+                .pop()
+                .ok_or_else(|| PolarsError::NoData("streaming query returned no frame".into())),
+        }
+    }
+}
+
+pub(crate) struct Evaluator {
+    pub(crate) frame: Table,
+    pub(crate) options: EvalOptions,
+    /// Rows seen by the main query (a scan does not know its height up front).
+    pub(crate) rows_seen: std::cell::Cell<Option<u64>>,
 }
 
 /// A validated check and the aggregates it needs.
@@ -86,8 +164,8 @@ struct Planned {
     aggs: Vec<Expr>,
 }
 
-impl Engine<'_> {
-    fn run(&self, expectations: Vec<Expectation>) -> Vec<CheckOutcome> {
+impl Evaluator {
+    pub(crate) fn run(&self, expectations: Vec<Expectation>) -> Vec<CheckOutcome> {
         let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; expectations.len()];
         let mut flat: Vec<Planned> = Vec::new();
         let mut grouped: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
@@ -124,17 +202,19 @@ impl Engine<'_> {
                     aggs: aggregates(
                         i,
                         e,
-                        Some(filter_expr(filter, self.frame)),
+                        Some(filter_expr(filter, &self.frame)),
                         self.dtype_of(e.metric.column()),
                     ),
                 }),
             }
         }
 
-        if !flat.is_empty() {
-            let exprs: Vec<Expr> = flat.iter().flat_map(|p| p.aggs.clone()).collect();
-            match self.frame.clone().lazy().select(exprs).collect() {
+        if !flat.is_empty() || self.frame.rows.is_none() {
+            let mut exprs: Vec<Expr> = flat.iter().flat_map(|p| p.aggs.clone()).collect();
+            exprs.push(len().cast(DataType::Int64).alias(ROWS));
+            match self.frame.lazy().select(exprs).collect_on(&self.frame) {
                 Ok(row) => {
+                    self.rows_seen.set(scalar(&row, ROWS).map(|n| n as u64));
                     for p in &flat {
                         let e = &expectations[p.index];
                         let get = |k: &str| scalar(&row, &name(p.index, k));
@@ -156,11 +236,10 @@ impl Engine<'_> {
             let exprs: Vec<Expr> = plans.iter().flat_map(|p| p.aggs.clone()).collect();
             let result = self
                 .frame
-                .clone()
                 .lazy()
                 .group_by([col(column.as_str())])
                 .agg(exprs)
-                .collect();
+                .collect_on(&self.frame);
             for p in plans {
                 let e = &expectations[p.index];
                 outcomes[p.index] = Some(match &result {
@@ -255,7 +334,7 @@ impl Engine<'_> {
         }
         // On an empty data set every row-based check has nothing to measure;
         // say that rather than complain about the dtypes a header-only file infers.
-        if self.frame.height() == 0 && !matches!(e.metric, Metric::RowCount | Metric::Schema { .. })
+        if self.frame.known_empty() && !matches!(e.metric, Metric::RowCount | Metric::Schema { .. })
         {
             return Err(CheckError::NoRows { segment: None });
         }
@@ -432,7 +511,7 @@ impl Engine<'_> {
 
     fn association(&self, e: &Expectation, target: &str, features: &[String]) -> CheckOutcome {
         let mut o = CheckOutcome::new(e.clone());
-        if self.frame.height() == 0 {
+        if self.frame.known_empty() {
             return CheckOutcome::errored(e.clone(), CheckError::NoRows { segment: None });
         }
         let t_numeric = DType::Numeric.accepts(self.dtype_of(Some(target)));
@@ -442,22 +521,39 @@ impl Engine<'_> {
             let both = col(f.as_str()).is_not_null().and(col(target).is_not_null());
             let result = if f_numeric && t_numeric {
                 self.frame
-                    .clone()
                     .lazy()
                     .filter(both)
-                    .select([pearson_corr(
-                        col(f.as_str()).cast(DataType::Float64),
-                        col(target).cast(DataType::Float64),
-                    )
-                    .alias("r")])
-                    .collect()
-                    .map(|df| (scalar(&df, "r").unwrap_or(f64::NAN).abs(), "|Pearson r|"))
+                    .select([
+                        pearson_corr(
+                            col(f.as_str()).cast(DataType::Float64),
+                            col(target).cast(DataType::Float64),
+                        )
+                        .alias("r"),
+                        len().cast(DataType::Float64).alias("n"),
+                    ])
+                    .collect_on(&self.frame)
+                    .map(|df| {
+                        let r = scalar(&df, "r").unwrap_or(f64::NAN).abs();
+                        (r, "|Pearson r|", scalar(&df, "n").unwrap_or(0.0))
+                    })
             } else {
-                self.cramers_v(f, target, both).map(|v| (v, "Cramér's V"))
+                self.cramers_v(f, target, both)
+                    .map(|(v, n)| (v, "Cramér's V", n))
             };
             match result {
+                // No row has both values: nothing to measure, never a pass.
+                Ok((_, _, n)) if n == 0.0 => {
+                    return CheckOutcome::errored(
+                        e.clone(),
+                        CheckError::NoRows {
+                            segment: Some(format!(
+                                "rows where both {f:?} and {target:?} are present"
+                            )),
+                        },
+                    );
+                }
                 // A constant column carries no information about the label.
-                Ok((v, method)) => table.push((
+                Ok((v, method, _)) => table.push((
                     f.clone(),
                     if v.is_nan() { 0.0 } else { v },
                     method.to_string(),
@@ -479,10 +575,9 @@ impl Engine<'_> {
         o
     }
 
-    fn cramers_v(&self, feature: &str, target: &str, both: Expr) -> PolarsResult<f64> {
+    fn cramers_v(&self, feature: &str, target: &str, both: Expr) -> PolarsResult<(f64, f64)> {
         let counts = self
             .frame
-            .clone()
             .lazy()
             .filter(both)
             .group_by([
@@ -490,7 +585,7 @@ impl Engine<'_> {
                 col(target).cast(DataType::String).alias("t"),
             ])
             .agg([len().cast(DataType::Float64).alias("n")])
-            .collect()?;
+            .collect_on(&self.frame)?;
         let f = counts.column("f")?.str()?.clone();
         let t = counts.column("t")?.str()?.clone();
         let n = counts.column("n")?.f64()?.clone();
@@ -510,9 +605,9 @@ impl Engine<'_> {
         let total: f64 = rows.values().sum();
         let k = rows.len().min(cols.len());
         if k < 2 || total == 0.0 {
-            return Ok(0.0);
+            return Ok((0.0, total));
         }
-        Ok(crate::stats::cramers_v(&rows, &cols, &cells, total))
+        Ok((crate::stats::cramers_v(&rows, &cols, &cells, total), total))
     }
 
     /// Offending rows (row index + value) and unexpected values for a failed check.
@@ -543,12 +638,12 @@ impl Engine<'_> {
         if self.frame.column(&column).is_err() {
             return;
         }
-        let Some(mut pred) = offending(e, self.frame, o.error.is_some()) else {
+        let Some(mut pred) = offending(e, &self.frame, o.error.is_some()) else {
             return;
         };
         match &e.segment {
             Segment::All => {}
-            Segment::Where { filter } => pred = pred.and(filter_expr(filter, self.frame)),
+            Segment::Where { filter } => pred = pred.and(filter_expr(filter, &self.frame)),
             Segment::EachOf { column: seg, .. } => {
                 let Some(worst) = o.segments.first() else {
                     return;
@@ -557,15 +652,10 @@ impl Engine<'_> {
                     .segment
                     .trim_start_matches(&format!("{seg} == "))
                     .to_string();
-                pred = pred.and(segment_key_expr(seg, &key, self.frame));
+                pred = pred.and(segment_key_expr(seg, &key, &self.frame));
             }
         }
-        let lf = self
-            .frame
-            .clone()
-            .lazy()
-            .with_row_index(ROW, None)
-            .filter(pred);
+        let lf = self.frame.lazy().with_row_index(ROW, None).filter(pred);
         let value = col(column.as_str()).cast(DataType::String);
         if let Ok(df) = lf
             .clone()
@@ -575,7 +665,7 @@ impl Engine<'_> {
                 len().alias("total"),
             ])
             .limit(self.options.examples as IdxSize)
-            .collect()
+            .collect_on(&self.frame)
         {
             let rows = df.column(ROW).ok().and_then(|c| c.u64().ok().cloned());
             let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
@@ -600,7 +690,7 @@ impl Engine<'_> {
                     SortMultipleOptions::default().with_order_descending(true),
                 )
                 .limit(10)
-                .collect()
+                .collect_on(&self.frame)
         {
             let vals = df.column("v").ok().and_then(|c| c.str().ok().cloned());
             let ns = df.column("n").ok().and_then(|c| c.u64().ok().cloned());
@@ -774,7 +864,7 @@ fn aggregates(i: usize, e: &Expectation, pred: Option<Expr>, dtype: DType) -> Ve
 }
 
 /// The rows that make a check fail (for examples).
-fn offending(e: &Expectation, frame: &DataFrame, errored: bool) -> Option<Expr> {
+fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
     let dtype = |c: &str| {
         frame
             .column(c)
@@ -904,7 +994,7 @@ fn lit_value(v: &Value, dtype: DType) -> Expr {
     }
 }
 
-fn filter_expr(filter: &Filter, frame: &DataFrame) -> Expr {
+fn filter_expr(filter: &Filter, frame: &Table) -> Expr {
     let dtype = |c: &str| {
         frame
             .column(c)
@@ -931,7 +1021,7 @@ fn filter_expr(filter: &Filter, frame: &DataFrame) -> Expr {
 }
 
 /// Rows of the group labelled `key` (as [`any_to_label`] printed it).
-fn segment_key_expr(column: &str, key: &str, frame: &DataFrame) -> Expr {
+fn segment_key_expr(column: &str, key: &str, frame: &Table) -> Expr {
     if key == "(missing)" {
         return col(column).is_null();
     }

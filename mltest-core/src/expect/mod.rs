@@ -9,11 +9,14 @@ mod builder;
 mod engine;
 mod outcome;
 mod render;
+mod stream;
 
 pub use builder::{ColumnRef, LeakageRef, LengthsRef, MetricRef, SchemaRef, ValuesRef};
+pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, schema};
 pub use engine::EvalOptions;
 pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
 pub use render::render_failure;
+pub use stream::Streamed;
 
 use serde::{Deserialize, Serialize};
 

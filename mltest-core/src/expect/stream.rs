@@ -1,0 +1,201 @@
+//! Evaluating expectations on a file without loading it: a lazy scan (only
+//! the columns the checks read are parsed) run on polars' streaming engine,
+//! so memory holds the aggregates, not the data. Examples for failed checks
+//! come from a second, filtered scan — only when something failed.
+
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+
+use super::engine::{Evaluator, Table};
+use super::{CheckOutcome, EvalOptions, IntoExpectations};
+use crate::data::{DataError, DataInfo, DataSource, Location};
+use crate::text;
+
+/// The outcomes of a streaming evaluation and the data set's provenance.
+#[derive(Debug, Clone)]
+pub struct Streamed {
+    pub info: DataInfo,
+    pub outcomes: Vec<CheckOutcome>,
+}
+
+impl DataSource {
+    /// Evaluates expectations on the file without loading it into memory:
+    /// projection is pushed into the parser and the query runs on polars'
+    /// streaming engine. Sources that are not files are loaded as usual.
+    ///
+    /// Differences from a load: trimmed text columns are not re-typed to
+    /// numbers (declare them with [`LoadOptions::dtype`](crate::LoadOptions::dtype)),
+    /// and only trailing blank lines are dropped.
+    ///
+    /// ```
+    /// use mltest_core::{expect, DataSource};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("d.csv");
+    /// std::fs::write(&path, "Age,Dept\n30,Tops\n,Dresses\n41,Tops\n").unwrap();
+    /// let run = DataSource::csv(&path)
+    ///     .evaluate_streaming(vec![expect::column("Age").null_fraction().at_most(0.5)])
+    ///     .unwrap();
+    /// assert_eq!(run.info.rows, 3);
+    /// assert_eq!(run.outcomes[0].observed, Some(1.0 / 3.0));
+    /// ```
+    pub fn evaluate_streaming(
+        &self,
+        expectations: impl IntoExpectations,
+    ) -> Result<Streamed, DataError> {
+        self.evaluate_streaming_with(expectations, EvalOptions::default())
+    }
+
+    /// [`evaluate_streaming`](Self::evaluate_streaming) with options.
+    pub fn evaluate_streaming_with(
+        &self,
+        expectations: impl IntoExpectations,
+        options: EvalOptions,
+    ) -> Result<Streamed, DataError> {
+        let start = Instant::now();
+        let path = match &self.location {
+            Location::Csv(p) | Location::Parquet(p) => p.clone(),
+            _ => {
+                let data = crate::data::load_cached(self).map_err(|e| DataError::Polars {
+                    origin: self.name.clone(),
+                    message: e.to_string(),
+                })?;
+                let outcomes = data.evaluate_with(expectations, options);
+                return Ok(Streamed {
+                    info: data.info().clone(),
+                    outcomes,
+                });
+            }
+        };
+        if !path.exists() {
+            return Err(DataError::NotFound {
+                path,
+                cwd: std::env::current_dir().unwrap_or_default(),
+            });
+        }
+        let (sha, scanned) = std::thread::scope(|s| {
+            let sha = s.spawn(|| text::sha256_file(&path));
+            let scanned = scan(self, &path).and_then(|lf| {
+                let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
+                let ev = Evaluator {
+                    frame: table,
+                    options,
+                    rows_seen: Default::default(),
+                };
+                let outcomes = ev.run(expectations.into_expectations());
+                Ok((outcomes, ev.rows_seen.get()))
+            });
+            (sha.join(), scanned)
+        });
+        let sha = match sha {
+            Ok(Ok(s)) => s,
+            Ok(Err(source)) => return Err(DataError::Io { path, source }),
+            Err(_) => {
+                return Err(polars_err(
+                    &path,
+                    PolarsError::ComputeError("hashing thread panicked".into()),
+                ));
+            }
+        };
+        let (outcomes, rows) = scanned?;
+        Ok(Streamed {
+            info: DataInfo {
+                name: self.name.clone(),
+                origin: path.display().to_string(),
+                sha256: sha,
+                rows: rows.unwrap_or(0) as usize,
+                note: self.note.clone(),
+                load_seconds: start.elapsed().as_secs_f64(),
+            },
+            outcomes,
+        })
+    }
+}
+
+fn polars_err(path: &Path, e: PolarsError) -> DataError {
+    DataError::Polars {
+        origin: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The lazy scan of a file source, with its load options applied as plan steps.
+fn scan(source: &DataSource, path: &Path) -> Result<LazyFrame, DataError> {
+    let pl_path = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
+    let opts = &source.options;
+    let mut lf = match &source.location {
+        Location::Parquet(_) => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
+            .map_err(|e| DataError::Format {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?,
+        _ => LazyCsvReader::new(pl_path)
+            .with_infer_schema_length(opts.infer_rows)
+            .with_null_values(Some(NullValues::AllColumns(
+                opts.null_tokens
+                    .iter()
+                    .map(|t| PlSmallStr::from(t.as_str()))
+                    .collect(),
+            )))
+            .finish()
+            .map_err(|e| polars_err(path, e))?,
+    };
+    let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
+    if opts.trim {
+        let tokens = Series::new(
+            "tokens".into(),
+            opts.null_tokens
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+        );
+        let exprs: Vec<Expr> = schema
+            .iter()
+            .filter(|(_, dt)| matches!(dt, DataType::String))
+            .map(|(c, _)| {
+                let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
+                when(
+                    trimmed
+                        .clone()
+                        .is_in(lit(tokens.clone()).implode(false), false),
+                )
+                .then(lit(NULL).cast(DataType::String))
+                .otherwise(trimmed)
+                .alias(c.as_str())
+            })
+            .collect();
+        lf = lf.with_columns(exprs);
+    }
+    if matches!(source.location, Location::Csv(_)) && trailing_blank_lines(path) > 0 {
+        // Only then: the filter reads every column, which a clean file never pays for.
+        lf = lf.filter(
+            any_horizontal([all().as_expr().is_not_null()]).map_err(|e| polars_err(path, e))?,
+        );
+    }
+    Ok(lf)
+}
+
+/// Blank lines at the end of a file (newlines after the last record's).
+fn trailing_blank_lines(path: &Path) -> usize {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return 0;
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let take = len.min(4096);
+    if f.seek(SeekFrom::End(-(take as i64))).is_err() {
+        return 0;
+    }
+    let mut tail = Vec::with_capacity(take as usize);
+    if f.read_to_end(&mut tail).is_err() {
+        return 0;
+    }
+    let newlines = tail
+        .iter()
+        .rev()
+        .take_while(|b| matches!(b, b'\n' | b'\r'))
+        .filter(|b| **b == b'\n')
+        .count();
+    newlines.saturating_sub(1)
+}
