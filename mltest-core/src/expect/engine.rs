@@ -542,7 +542,7 @@ impl Evaluator {
             };
             match result {
                 // No row has both values: nothing to measure, never a pass.
-                Ok((_, _, n)) if n == 0.0 => {
+                Ok((_, _, 0.0)) => {
                     return CheckOutcome::errored(
                         e.clone(),
                         CheckError::NoRows {
