@@ -214,7 +214,11 @@ fn now() -> f64 {
 }
 
 /// Unix seconds → `YYYY-MM-DDTHH:MM:SS` (UTC), without a date crate.
-pub(crate) fn iso8601(unix: f64) -> String {
+///
+/// ```
+/// assert_eq!(mltest_core::junit::iso8601(0.0), "1970-01-01T00:00:00");
+/// ```
+pub fn iso8601(unix: f64) -> String {
     let secs = unix.max(0.0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil-from-days (Howard Hinnant's algorithm).

@@ -12,6 +12,7 @@ pub mod outdir;
 pub mod record;
 pub mod runner;
 pub mod stats;
+pub mod store;
 mod text;
 
 pub use data::{DType, DataError, DataSource, Dataset, LoadOptions};

@@ -1,1 +1,282 @@
-fn main() {}
+//! `mltest` command line: the model store.
+//!
+//! ```text
+//! mltest models list [NAME] [--json]
+//! mltest models show ID [--json]
+//! mltest models promote ID --alias A [--force --reason "..."]
+//! mltest models rollback NAME --alias A
+//! mltest models history NAME [--json]
+//! mltest models verify [ID]
+//! ```
+//!
+//! The store root is `MLTEST_MODEL_STORE`, else `model_store/` at the
+//! workspace root; `--store DIR` overrides both. Any error exits non-zero.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mltest::store::{ModelStore, Promote, StoreError};
+
+#[derive(Parser)]
+#[command(
+    name = "mltest",
+    version,
+    about = "mltest: the model store and reports"
+)]
+struct Cli {
+    /// Store root (default: $MLTEST_MODEL_STORE, else model_store/ at the workspace root).
+    #[arg(long, global = true)]
+    store: Option<std::path::PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Versioned models: list, show, promote, rollback, verify.
+    Models {
+        #[command(subcommand)]
+        command: Models,
+    },
+}
+
+#[derive(Subcommand)]
+enum Models {
+    /// Every version (of NAME, if given) with aliases, creation time, metrics, size, sha256.
+    List {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A version's card (NAME@N, NAME@ALIAS or NAME@sha256:PREFIX).
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Points an alias at a version; refused unless its recorded checks passed.
+    Promote {
+        id: String,
+        #[arg(long)]
+        alias: String,
+        /// Promote although a check failed or is missing (needs --reason).
+        #[arg(long)]
+        force: bool,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Moves an alias back to its previous target.
+    Rollback {
+        name: String,
+        #[arg(long)]
+        alias: String,
+    },
+    /// Every alias move of a model.
+    History {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Checks sha256, structure and tensor hash of one version, or of all.
+    Verify { id: Option<String> },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let store = match &cli.store {
+        Some(root) => ModelStore::open(root),
+        None => ModelStore::from_env(),
+    };
+    let Command::Models { command } = cli.command;
+    match run(&store, command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<(), StoreError> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| StoreError::Corrupt {
+        path: "<stdout>".into(),
+        why: e.to_string(),
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+fn run(store: &ModelStore, command: Models) -> Result<ExitCode, StoreError> {
+    match command {
+        Models::List {
+            name,
+            json: as_json,
+        } => {
+            let versions = store.list(name.as_deref())?;
+            if as_json {
+                json(&versions)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if versions.is_empty() {
+                println!("no models in {}", store.root().display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "{:<28} {:<14} {:<20} {:>10}  {:<12}  metrics",
+                "model", "aliases", "created", "size", "sha256"
+            );
+            for v in versions {
+                let metrics: Vec<String> = v
+                    .metrics
+                    .iter()
+                    .map(|(k, x)| format!("{k}={x:.4}"))
+                    .collect();
+                println!(
+                    "{:<28} {:<14} {:<20} {:>10}  {:<12}  {}",
+                    format!("{}@{}", v.name, v.version),
+                    if v.aliases.is_empty() {
+                        "-".into()
+                    } else {
+                        v.aliases.join(",")
+                    },
+                    v.created_at.trim_end_matches('Z'),
+                    human_size(v.size_bytes),
+                    &v.sha256[..v.sha256.len().min(12)],
+                    metrics.join(" ")
+                );
+            }
+        }
+        Models::Show { id, json: as_json } => {
+            let model = store.load(&id)?;
+            if as_json {
+                json(&model.card)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let c = &model.card;
+            println!("{}  ({})", c.id(), model.path.display());
+            println!("  created:   {}", c.created_at);
+            println!("  sha256:    {}", model.sha256);
+            if let Some(d) = &c.description {
+                println!("  about:     {d}");
+            }
+            println!(
+                "  output:    {} (classes {}; probability of {:?})",
+                c.output.label,
+                c.output.classes.join(", "),
+                c.output.positive_class
+            );
+            println!("  inputs:");
+            for i in &c.inputs {
+                let extra = match (&i.categories, i.range) {
+                    (Some(cats), _) => format!("{} categories", cats.len()),
+                    (None, Some((lo, hi))) => format!("range [{lo}, {hi}]"),
+                    _ => String::new(),
+                };
+                println!("    {:<28} {:<10} {extra}", i.name, i.dtype.name());
+            }
+            if let Some(d) = &c.training_data {
+                println!(
+                    "  trained on: {} ({} rows, sha256 {})",
+                    d.source,
+                    d.rows,
+                    &d.sha256[..d.sha256.len().min(12)]
+                );
+            }
+            for (k, v) in &c.metrics {
+                println!("  metric:    {k} = {v:.4}");
+            }
+            println!(
+                "  tensors:   {} ({})",
+                model.tensors.len(),
+                c.tensors_sha256
+            );
+            for (n, t) in &model.tensors {
+                println!("    {n:<26} {:?} {:?}", t.dtype, t.shape);
+            }
+            println!(
+                "  built by:  {} crates, {}{}",
+                c.dependencies.crates.len(),
+                c.dependencies.rustc,
+                c.dependencies
+                    .git_commit
+                    .as_ref()
+                    .map(|g| format!(", commit {g}"))
+                    .unwrap_or_default()
+            );
+            if let Some(p) = c.parent {
+                println!("  parent:    {}@{p}", c.name);
+            }
+        }
+        Models::Promote {
+            id,
+            alias,
+            force,
+            reason,
+        } => {
+            let m = store.promote(&id, &alias, Promote { force, reason })?;
+            let (name, _) = store.resolve(&id)?;
+            println!(
+                "{name}@{alias}: {} → {}{}",
+                m.from.map_or("(none)".into(), |f| f.to_string()),
+                m.to,
+                if m.forced { " (forced)" } else { "" }
+            );
+        }
+        Models::Rollback { name, alias } => {
+            let m = store.rollback(&name, &alias)?;
+            println!(
+                "{name}@{alias}: {} → {} (rolled back)",
+                m.from.map_or("(none)".into(), |f| f.to_string()),
+                m.to
+            );
+        }
+        Models::History {
+            name,
+            json: as_json,
+        } => {
+            let history = store.history(&name)?;
+            if as_json {
+                json(&history)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            for m in history {
+                println!(
+                    "{}  {:<9} {}: {} → {}{}{}",
+                    m.time,
+                    m.action,
+                    m.alias,
+                    m.from.map_or("(none)".into(), |f| f.to_string()),
+                    m.to,
+                    if m.forced { " forced" } else { "" },
+                    m.reason.map(|r| format!("  ({r})")).unwrap_or_default()
+                );
+            }
+        }
+        Models::Verify { id } => {
+            let results = store.verify(id.as_deref())?;
+            let mut failed = 0;
+            for (id, result) in &results {
+                match result {
+                    Ok(()) => println!("ok      {id}"),
+                    Err(e) => {
+                        failed += 1;
+                        println!("FAILED  {id}: {e}");
+                    }
+                }
+            }
+            println!("{} verified, {failed} failed", results.len());
+            if failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
