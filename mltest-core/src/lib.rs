@@ -8,6 +8,7 @@
 pub mod data;
 pub mod expect;
 pub mod junit;
+pub mod model;
 pub mod outdir;
 pub mod record;
 pub mod runner;

@@ -17,3 +17,8 @@ pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location};
+
+/// `"a", "b"`: a frame's column names for error messages.
+pub fn column_names(frame: &polars::prelude::DataFrame) -> String {
+    load::column_list(frame)
+}

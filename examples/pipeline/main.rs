@@ -1,0 +1,250 @@
+//! The main job: `cargo run --release --example pipeline`.
+//!
+//! 1. data gate — the `#[data_expectation]` checks of `tests/data_quality.rs`
+//!    (included below as a module: the same declarations, not a copy);
+//! 2. train — seeded split, reference model, a new version in the store;
+//! 3. evaluate — the stored version on the held-out rows against a minimum.
+//!
+//! Steps run in order and a failed step stops the run with its report. Each
+//! step's outcome and duration go to a run record under
+//! `target/mltest/runs/`. SIGINT/SIGTERM mark the run interrupted; a version
+//! is written atomically, so no interruption leaves a partial one.
+//!
+//! Flags: `--data PATH` (reviews CSV), `--store DIR`, `--name NAME`,
+//! `--seed N`, `--min-rows N`, `--buckets N`, `--iterations N`, `--alpha X`.
+
+mod data_gate;
+#[allow(dead_code)]
+#[path = "../../tests/data_quality.rs"]
+mod data_quality;
+mod evaluate_step;
+mod run_record;
+mod train_step;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use mltest::model::train::TrainConfig;
+use mltest::store::{ModelStore, RecordedCheck};
+
+struct Args {
+    store: Option<std::path::PathBuf>,
+    name: String,
+    config: TrainConfig,
+}
+
+const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--alpha X]";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = std::env::args().skip(1);
+    let mut out = Args {
+        store: None,
+        name: "reviews".into(),
+        config: TrainConfig::reviews(),
+    };
+    let num = |v: Option<String>, flag: &str| -> Result<u64, String> {
+        v.ok_or(format!("{flag} needs a value"))?
+            .parse()
+            .map_err(|e| format!("{flag}: {e}"))
+    };
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            // SAFETY: single-threaded here, before any check or thread runs.
+            "--data" => unsafe {
+                std::env::set_var(
+                    mltest::data::reviews::ENV,
+                    args.next().ok_or("--data needs a path")?,
+                )
+            },
+            "--store" => out.store = Some(args.next().ok_or("--store needs a directory")?.into()),
+            "--name" => out.name = args.next().ok_or("--name needs a value")?,
+            "--seed" => out.config.seed = num(args.next(), "--seed")?,
+            "--min-rows" => out.config.min_rows = num(args.next(), "--min-rows")? as usize,
+            "--buckets" => out.config.buckets = num(args.next(), "--buckets")? as usize,
+            "--iterations" => out.config.max_iterations = num(args.next(), "--iterations")?,
+            "--alpha" => {
+                out.config.alpha = args
+                    .next()
+                    .ok_or("--alpha needs a value")?
+                    .parse()
+                    .map_err(|e| format!("--alpha: {e}"))?
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(out)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(msg) if msg.is_empty() => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(msg) => {
+            eprintln!("pipeline: {msg}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = args
+        .store
+        .as_ref()
+        .map_or_else(ModelStore::from_env, ModelStore::open);
+    let run = match run_record::Run::start(&mltest::outdir::out_dir().join("runs"), store.root()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pipeline: cannot write the run record: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    watch_signals(run.clone());
+    let code = steps(&args, &store, &run);
+    let status = if code == ExitCode::SUCCESS {
+        "passed"
+    } else {
+        "failed"
+    };
+    let _ = run.update(|r| r.status = status.into());
+    println!("  run record: {}", run.path().display());
+    code
+}
+
+/// SIGINT/SIGTERM: record the run as interrupted, then exit 130. Whatever
+/// the store was writing stays in a staging directory the next save removes.
+fn watch_signals(run: run_record::Run) {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let _ = run.update(|r| {
+                r.status = "interrupted".into();
+                r.steps.push(run_record::Step {
+                    name: "interrupted".into(),
+                    status: "interrupted".into(),
+                    seconds: 0.0,
+                    detail: format!("signal {sig}"),
+                });
+            });
+            eprintln!("pipeline: interrupted (signal {sig}); no partial version was stored");
+            std::process::exit(130);
+        }
+    });
+}
+
+fn stamp() -> String {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    mltest::junit::iso8601(t) + "Z"
+}
+
+fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
+    let start = Instant::now();
+
+    println!(
+        "step 1/3  data gate: {} checks from tests/data_quality.rs",
+        mltest::runner::registered_data_checks().len()
+    );
+    let t = Instant::now();
+    let gate = data_gate::run();
+    let data_info = gate.runs.iter().find_map(|r| r.data.clone());
+    if let Some(info) = &data_info {
+        println!("  data: {}", info.short());
+        if let Some(note) = &info.note {
+            println!("  note: {note}");
+        }
+        let _ = run.update(|r| r.data = Some(info.short()));
+    }
+    let gate_summary = format!("{} of {} tests failed", gate.failed, gate.runs.len());
+    if gate.failed > 0 {
+        let _ = run.step(
+            "data gate",
+            "failed",
+            t.elapsed().as_secs_f64(),
+            gate_summary,
+        );
+        eprintln!(
+            "data gate failed: {} test(s); training does not start",
+            gate.failed
+        );
+        return ExitCode::FAILURE;
+    }
+    let _ = run.step(
+        "data gate",
+        "passed",
+        t.elapsed().as_secs_f64(),
+        gate_summary.clone(),
+    );
+
+    println!("\nstep 2/3  train");
+    let t = Instant::now();
+    let data = match mltest::data::load_cached(&mltest::datasets::reviews()) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = run.step("train", "failed", t.elapsed().as_secs_f64(), e.to_string());
+            eprintln!("train: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let trained = match train_step::run(&data, &args.config, store, &args.name) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = run.step("train", "failed", t.elapsed().as_secs_f64(), e.clone());
+            eprintln!(
+                "train: {e}\nnothing was written to the store ({})",
+                store.root().display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let _ = run.update(|r| r.model = Some(trained.id.clone()));
+    let _ = store.record_check(
+        &trained.id,
+        RecordedCheck {
+            kind: "data_gate".into(),
+            passed: true,
+            summary: gate_summary,
+            time: stamp(),
+        },
+    );
+    println!(
+        "  saved {} ({:.1} s)",
+        trained.id,
+        t.elapsed().as_secs_f64()
+    );
+    let _ = run.step(
+        "train",
+        "passed",
+        t.elapsed().as_secs_f64(),
+        format!("saved {}", trained.id),
+    );
+
+    println!("\nstep 3/3  evaluate");
+    let t = Instant::now();
+    match evaluate_step::run(&trained.model, &trained.id, &trained.test, store, &stamp()) {
+        Ok(acc) => {
+            let _ = run.step(
+                "evaluate",
+                "passed",
+                t.elapsed().as_secs_f64(),
+                format!("accuracy {acc:.4}"),
+            );
+        }
+        Err(e) => {
+            let _ = run.step("evaluate", "failed", t.elapsed().as_secs_f64(), e.clone());
+            eprintln!("evaluate: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    println!(
+        "\npipeline passed in {:.1} s: {} in {}",
+        start.elapsed().as_secs_f64(),
+        trained.id,
+        store.root().display()
+    );
+    ExitCode::SUCCESS
+}

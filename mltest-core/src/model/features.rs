@@ -1,0 +1,276 @@
+//! The reference model's feature pipeline: standardised numeric columns,
+//! one-hot categoricals with an "unknown" bucket, and hashed bag-of-words
+//! of text columns. Fitted on training rows, stored in the card as JSON,
+//! applied identically at training and prediction time.
+//!
+//! Rows become *sparse* vectors (index, value): prediction is a sparse dot
+//! product, and training densifies them for linfa-logistic.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::ModelError;
+
+/// A standardised numeric input: `(x - mean) / std`, missing → 0 (the mean).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NumericFeature {
+    pub column: String,
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// A one-hot categorical input; index `categories.len()` is "unknown"
+/// (missing, or a value not seen in training).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalFeature {
+    pub column: String,
+    pub categories: Vec<String>,
+}
+
+/// Hashed bag of words over text columns: lower-cased word tokens of two or
+/// more characters (scikit-learn's default token pattern), FNV-1a 64 hashed
+/// into `buckets`, counts l2-normalised per row (as scikit-learn's
+/// `HashingVectorizer(alternate_sign=False, norm="l2")`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TextFeature {
+    pub columns: Vec<String>,
+    pub buckets: usize,
+}
+
+/// The whole pipeline, in feature-index order: numeric, then each
+/// categorical (its categories + unknown), then the text buckets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeaturePipeline {
+    pub numeric: Vec<NumericFeature>,
+    pub categorical: Vec<CategoricalFeature>,
+    pub text: TextFeature,
+}
+
+/// A sparse row: (feature index, value), indices ascending within each block.
+pub type SparseRow = Vec<(u32, f64)>;
+
+impl FeaturePipeline {
+    /// Number of features.
+    pub fn width(&self) -> usize {
+        self.numeric.len()
+            + self
+                .categorical
+                .iter()
+                .map(|c| c.categories.len() + 1)
+                .sum::<usize>()
+            + self.text.buckets
+    }
+
+    /// Learns means, deviations and categories from training rows. A NaN
+    /// or infinite numeric value is an error naming the column.
+    pub fn fit(
+        frame: &DataFrame,
+        numeric: &[&str],
+        categorical: &[&str],
+        text: &[&str],
+        buckets: usize,
+    ) -> Result<Self, ModelError> {
+        let mut nums = Vec::new();
+        for c in numeric {
+            let values = numeric_values(frame, c)?;
+            let present: Vec<f64> = values.iter().flatten().copied().collect();
+            let bad = present.iter().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                return Err(ModelError::NonFinite {
+                    column: c.to_string(),
+                    count: bad,
+                });
+            }
+            if present.is_empty() {
+                return Err(ModelError::Input(format!(
+                    "numeric column {c:?} has no values"
+                )));
+            }
+            let n = present.len() as f64;
+            let mean = present.iter().sum::<f64>() / n;
+            let var = present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            let std = if var > 0.0 { var.sqrt() } else { 1.0 };
+            let min = present.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = present.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            nums.push(NumericFeature {
+                column: c.to_string(),
+                mean,
+                std,
+                min,
+                max,
+            });
+        }
+        let mut cats = Vec::new();
+        for c in categorical {
+            let values = text_values(frame, c)?;
+            let mut seen: Vec<String> = values.iter().flatten().map(|s| s.to_string()).collect();
+            seen.sort();
+            seen.dedup();
+            cats.push(CategoricalFeature {
+                column: c.to_string(),
+                categories: seen,
+            });
+        }
+        for c in text {
+            text_values(frame, c)?;
+        }
+        Ok(FeaturePipeline {
+            numeric: nums,
+            categorical: cats,
+            text: TextFeature {
+                columns: text.iter().map(|s| s.to_string()).collect(),
+                buckets,
+            },
+        })
+    }
+
+    /// Sparse feature rows for a frame.
+    pub fn transform(&self, frame: &DataFrame) -> Result<Vec<SparseRow>, ModelError> {
+        let n = frame.height();
+        let mut rows: Vec<SparseRow> = vec![Vec::new(); n];
+        let mut offset = 0u32;
+        for f in &self.numeric {
+            let values = numeric_values(frame, &f.column)?;
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    Some(x) if !x.is_finite() => {
+                        return Err(ModelError::NonFinite {
+                            column: f.column.clone(),
+                            count: values.iter().flatten().filter(|x| !x.is_finite()).count(),
+                        });
+                    }
+                    Some(x) => rows[i].push((offset, (x - f.mean) / f.std)),
+                    None => {}
+                }
+            }
+            offset += 1;
+        }
+        for f in &self.categorical {
+            let values = text_values(frame, &f.column)?;
+            let unknown = f.categories.len() as u32;
+            for (i, v) in values.iter().enumerate() {
+                let idx = v
+                    .and_then(|s| f.categories.binary_search_by(|c| c.as_str().cmp(s)).ok())
+                    .map_or(unknown, |k| k as u32);
+                rows[i].push((offset + idx, 1.0));
+            }
+            offset += unknown + 1;
+        }
+        let columns: Vec<Vec<Option<&str>>> = self
+            .text
+            .columns
+            .iter()
+            .map(|c| text_values(frame, c))
+            .collect::<Result<_, _>>()?;
+        let mut counts: BTreeMap<u32, f64> = BTreeMap::new();
+        for (i, row) in rows.iter_mut().enumerate() {
+            counts.clear();
+            for col in &columns {
+                if let Some(text) = col[i] {
+                    for token in tokens(text) {
+                        let bucket = hash_token(&token, self.text.buckets);
+                        *counts.entry(offset + bucket).or_default() += 1.0;
+                    }
+                }
+            }
+            let norm = counts.values().map(|v| v * v).sum::<f64>().sqrt();
+            if norm > 0.0 {
+                row.extend(
+                    counts
+                        .iter()
+                        .filter(|(_, v)| **v != 0.0)
+                        .map(|(k, v)| (*k, v / norm)),
+                );
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Human names of the features (for reports and the card).
+    pub fn feature_name(&self, index: usize) -> String {
+        let mut i = index;
+        for f in &self.numeric {
+            if i == 0 {
+                return f.column.clone();
+            }
+            i -= 1;
+        }
+        for f in &self.categorical {
+            if i <= f.categories.len() {
+                return match f.categories.get(i) {
+                    Some(c) => format!("{}={c}", f.column),
+                    None => format!("{}=<unknown>", f.column),
+                };
+            }
+            i -= f.categories.len() + 1;
+        }
+        format!("text[{i}]")
+    }
+}
+
+/// Lower-cased runs of word characters, two or more long (`\b\w\w+\b`).
+pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|t| t.chars().nth(1).is_some())
+        .map(str::to_lowercase)
+}
+
+/// FNV-1a 64 of the token, modulo the bucket count. Fixed and
+/// platform-independent, so stored models hash identically everywhere.
+pub fn hash_token(token: &str, buckets: usize) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in token.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % buckets.max(1) as u64) as u32
+}
+
+fn numeric_values(frame: &DataFrame, column: &str) -> Result<Vec<Option<f64>>, ModelError> {
+    let c = frame
+        .column(column)
+        .map_err(|_| ModelError::MissingColumn {
+            column: column.to_string(),
+            available: frame
+                .get_column_names()
+                .iter()
+                .map(|c| format!("{:?}", c.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    if !(c.dtype().is_integer() || c.dtype().is_float()) {
+        return Err(ModelError::Input(format!(
+            "column {column:?} is {}, expected numeric",
+            c.dtype()
+        )));
+    }
+    let f = c
+        .cast(&DataType::Float64)
+        .map_err(|e| ModelError::Input(format!("column {column:?}: {e}")))?;
+    Ok(f.f64()
+        .map_err(|e| ModelError::Input(e.to_string()))?
+        .iter()
+        .collect())
+}
+
+fn text_values<'a>(frame: &'a DataFrame, column: &str) -> Result<Vec<Option<&'a str>>, ModelError> {
+    let c = frame
+        .column(column)
+        .map_err(|_| ModelError::MissingColumn {
+            column: column.to_string(),
+            available: frame
+                .get_column_names()
+                .iter()
+                .map(|c| format!("{:?}", c.as_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let s = c.str().map_err(|_| {
+        ModelError::Input(format!("column {column:?} is {}, expected text", c.dtype()))
+    })?;
+    Ok(s.iter().collect())
+}

@@ -1,0 +1,302 @@
+//! Training the reference model as a pipeline step.
+//!
+//! # Errors and interruption
+//!
+//! Everything that can be known before fitting is checked before fitting:
+//! fewer usable rows (rows with a label) than `min_rows` is
+//! [`TrainError::TooFewRows`]; a label with one class only is
+//! [`TrainError::OneClass`]; a NaN or infinite numeric feature is
+//! [`TrainError::NonFinite`] naming the column; a missing column names it
+//! and lists the others. None of these writes anything. Fitting itself
+//! reports linfa's error as [`TrainError::Fit`]. Interruption is handled by
+//! the layers around this function: the store writes a version atomically
+//! (complete or absent, whatever kills the process), and the pipeline's run
+//! record marks a run that did not finish as interrupted.
+
+use linfa::prelude::*;
+use linfa_logistic::LogisticRegression;
+use ndarray::{Array1, Array2};
+use polars::prelude::*;
+
+use super::features::FeaturePipeline;
+use super::{Model, ModelError, ReferenceModel};
+use crate::data::{DType, DataInfo};
+use crate::store::{Card, DataFingerprint, InputColumn, OutputSchema};
+
+/// What to train on and how.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    pub label: String,
+    pub numeric: Vec<String>,
+    pub categorical: Vec<String>,
+    pub text: Vec<String>,
+    /// Hashed text buckets. linfa-logistic fits on a dense matrix, so its
+    /// cost grows with this width (see BENCHMARKS.md for the trade-off).
+    pub buckets: usize,
+    pub max_iterations: u64,
+    /// L2 penalty (scikit-learn's `1/C`).
+    pub alpha: f64,
+    pub min_rows: usize,
+    pub seed: u64,
+    pub test_fraction: f64,
+}
+
+impl TrainConfig {
+    /// The reviews model: `Recommended IND` from Age, Positive Feedback
+    /// Count, Division/Department/Class and Title + Review Text. Rating is
+    /// left out on purpose: it is written in the same form at the same
+    /// moment as the recommendation (a second label, |r| = 0.79).
+    pub fn reviews() -> Self {
+        TrainConfig {
+            label: "Recommended IND".into(),
+            numeric: vec!["Age".into(), "Positive Feedback Count".into()],
+            categorical: vec![
+                "Division Name".into(),
+                "Department Name".into(),
+                "Class Name".into(),
+            ],
+            text: vec!["Title".into(), "Review Text".into()],
+            buckets: 1024,
+            max_iterations: 100,
+            alpha: 0.1,
+            min_rows: 1_000,
+            seed: 42,
+            test_fraction: 0.2,
+        }
+    }
+}
+
+/// Why training did not produce a model.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(
+        "too few usable rows to train: {usable} rows have a {label:?} label, at least {min} are needed"
+    )]
+    TooFewRows {
+        usable: usize,
+        min: usize,
+        label: String,
+    },
+    #[error(
+        "the label {label:?} has one class only ({class:?}) in {rows} training rows: nothing to learn"
+    )]
+    OneClass {
+        label: String,
+        class: String,
+        rows: usize,
+    },
+    #[error("feature column {column:?} holds {count} NaN or infinite values")]
+    NonFinite { column: String, count: usize },
+    #[error("label {label:?}: {why}")]
+    Label { label: String, why: String },
+    #[error(transparent)]
+    Model(ModelError),
+    #[error("fitting failed: {0}")]
+    Fit(String),
+}
+
+impl From<ModelError> for TrainError {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::NonFinite { column, count } => TrainError::NonFinite { column, count },
+            other => TrainError::Model(other),
+        }
+    }
+}
+
+/// A seeded 80/20 (or `test_fraction`) split of the rows.
+pub fn split(
+    frame: &DataFrame,
+    seed: u64,
+    test_fraction: f64,
+) -> PolarsResult<(DataFrame, DataFrame)> {
+    let n = frame.height();
+    let mut idx: Vec<IdxSize> = (0..n as IdxSize).collect();
+    crate::data::generator::SplitMix64::new(seed).shuffle(&mut idx);
+    let cut = n - ((n as f64) * test_fraction).round() as usize;
+    let take = |ix: &[IdxSize]| frame.take(&IdxCa::from_vec("idx".into(), ix.to_vec()));
+    Ok((take(&idx[..cut])?, take(&idx[cut..])?))
+}
+
+/// Labels as booleans (positive = 1 / "1" / true); rows without a label are dropped.
+fn labelled(frame: &DataFrame, label: &str) -> Result<(DataFrame, Vec<bool>), TrainError> {
+    let err = |why: String| TrainError::Label {
+        label: label.to_string(),
+        why,
+    };
+    let c = frame.column(label).map_err(|_| {
+        err(format!(
+            "column not found; available: {}",
+            crate::data::column_names(frame)
+        ))
+    })?;
+    let mask = c.is_not_null();
+    let kept = frame.filter(&mask).map_err(|e| err(e.to_string()))?;
+    let col = kept.column(label).map_err(|e| err(e.to_string()))?;
+    let y: Vec<bool> = match col.dtype() {
+        DataType::Boolean => col
+            .bool()
+            .map_err(|e| err(e.to_string()))?
+            .iter()
+            .map(|v| v == Some(true))
+            .collect(),
+        dt if dt.is_integer() => {
+            let c = col.cast(&DataType::Int64).map_err(|e| err(e.to_string()))?;
+            let v: Vec<i64> = c
+                .i64()
+                .map_err(|e| err(e.to_string()))?
+                .iter()
+                .flatten()
+                .collect();
+            if let Some(bad) = v.iter().find(|x| !matches!(x, 0 | 1)) {
+                return Err(err(format!("expected 0/1, found {bad}")));
+            }
+            v.into_iter().map(|x| x == 1).collect()
+        }
+        other => {
+            return Err(err(format!(
+                "expected a 0/1 or boolean column, found {other}"
+            )));
+        }
+    };
+    Ok((kept, y))
+}
+
+/// The input schema the card records: dtypes, categories, ranges, nullability.
+fn input_schema(frame: &DataFrame, pipeline: &FeaturePipeline) -> Vec<InputColumn> {
+    let nullable = |c: &str| frame.column(c).map(|c| c.null_count() > 0).unwrap_or(true);
+    let mut inputs = Vec::new();
+    for f in &pipeline.numeric {
+        inputs.push(InputColumn {
+            name: f.column.clone(),
+            dtype: DType::Numeric,
+            categories: None,
+            range: Some((f.min, f.max)),
+            nullable: nullable(&f.column),
+        });
+    }
+    for f in &pipeline.categorical {
+        inputs.push(InputColumn {
+            name: f.column.clone(),
+            dtype: DType::Text,
+            categories: Some(f.categories.clone()),
+            range: None,
+            nullable: nullable(&f.column),
+        });
+    }
+    for c in &pipeline.text.columns {
+        inputs.push(InputColumn {
+            name: c.clone(),
+            dtype: DType::Text,
+            categories: None,
+            range: None,
+            nullable: nullable(c),
+        });
+    }
+    inputs
+}
+
+fn names(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// Fits the reference model on `train`. `data` is the provenance of the
+/// whole data set (its fingerprint goes into the card).
+pub fn train(
+    train: &DataFrame,
+    config: &TrainConfig,
+    data: &DataInfo,
+) -> Result<ReferenceModel, TrainError> {
+    let (rows, y) = labelled(train, &config.label)?;
+    if rows.height() < config.min_rows {
+        return Err(TrainError::TooFewRows {
+            usable: rows.height(),
+            min: config.min_rows,
+            label: config.label.clone(),
+        });
+    }
+    let positives = y.iter().filter(|v| **v).count();
+    if positives == 0 || positives == y.len() {
+        return Err(TrainError::OneClass {
+            label: config.label.clone(),
+            class: if positives == 0 { "0" } else { "1" }.into(),
+            rows: y.len(),
+        });
+    }
+    let pipeline = FeaturePipeline::fit(
+        &rows,
+        &names(&config.numeric),
+        &names(&config.categorical),
+        &names(&config.text),
+        config.buckets,
+    )?;
+    let sparse = pipeline.transform(&rows)?;
+    let width = pipeline.width();
+    let mut x = Array2::<f64>::zeros((sparse.len(), width));
+    for (i, row) in sparse.iter().enumerate() {
+        for (j, v) in row {
+            x[[i, *j as usize]] = *v;
+        }
+    }
+    let targets = Array1::from(y);
+    let dataset = linfa::Dataset::new(x, targets);
+    let fitted = LogisticRegression::default()
+        .alpha(config.alpha)
+        .max_iterations(config.max_iterations)
+        .fit(&dataset)
+        .map_err(|e| TrainError::Fit(e.to_string()))?;
+    // linfa's probability is that of `labels().pos`, the class it met in a
+    // particular order; map it to "true" explicitly.
+    let sign = if fitted.labels().pos.class { 1.0 } else { -1.0 };
+    let weights: Vec<f64> = fitted.params().iter().map(|w| w * sign).collect();
+    let intercept = fitted.intercept() * sign;
+
+    let mut card = Card::new(OutputSchema {
+        label: config.label.clone(),
+        classes: vec!["0".into(), "1".into()],
+        positive_class: "1".into(),
+    });
+    card.description = Some(format!(
+        "Logistic regression (linfa-logistic, alpha {}, {} iterations max) on {} standardised numeric, {} one-hot categorical and {} hashed text features.",
+        config.alpha,
+        config.max_iterations,
+        pipeline.numeric.len(),
+        pipeline.categorical.len(),
+        pipeline.text.buckets
+    ));
+    card.inputs = input_schema(&rows, &pipeline);
+    card.training_data = Some(DataFingerprint {
+        source: data.origin.clone(),
+        rows: data.rows,
+        sha256: data.sha256.clone(),
+    });
+    card.metrics
+        .insert("train_rows".into(), rows.height() as f64);
+    ReferenceModel::new(card, pipeline, weights, intercept).map_err(TrainError::from)
+}
+
+/// Accuracy and counts on labelled rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evaluation {
+    pub rows: usize,
+    pub accuracy: f64,
+    pub positives: usize,
+    pub predicted_positive: usize,
+}
+
+/// Evaluates a model on labelled rows.
+pub fn evaluate(
+    model: &dyn Model,
+    rows: &DataFrame,
+    label: &str,
+) -> Result<Evaluation, TrainError> {
+    let (rows, y) = labelled(rows, label)?;
+    let predicted = model.predict(&rows)?;
+    let correct = predicted.iter().zip(&y).filter(|(p, y)| p == y).count();
+    Ok(Evaluation {
+        rows: y.len(),
+        accuracy: correct as f64 / y.len().max(1) as f64,
+        positives: y.iter().filter(|v| **v).count(),
+        predicted_positive: predicted.iter().filter(|v| **v).count(),
+    })
+}
