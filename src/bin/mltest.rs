@@ -206,6 +206,14 @@ fn run(store: &ModelStore, command: Models) -> Result<ExitCode, StoreError> {
             if let Some(p) = c.parent {
                 println!("  parent:    {}@{p}", c.name);
             }
+            for check in store.checks(&c.id())? {
+                println!(
+                    "  check:     {:<10} {}  {}",
+                    check.kind,
+                    if check.passed { "passed" } else { "FAILED" },
+                    check.summary
+                );
+            }
         }
         Models::Promote {
             id,
