@@ -22,7 +22,7 @@
 //!
 //! The architecture and its contracts are in `ARCHITECTURE.md`.
 
-pub use mltest_macros::data_expectation;
+pub use mltest_macros::{data_expectation, robustness};
 
 pub use mltest_core::data::{
     self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, generator,
@@ -30,7 +30,7 @@ pub use mltest_core::data::{
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{junit, model, outdir, record, runner, stats, store};
+pub use mltest_core::{junit, model, outdir, record, robust, runner, stats, store};
 
 /// Built-in data sets, usable as fixtures.
 pub mod datasets {
@@ -52,8 +52,12 @@ pub mod prelude {
     pub use crate::datasets::reviews;
     pub use mltest_core::data::generator::ReviewsSpec;
     pub use mltest_core::expect::{Expectation, Filter, Value};
+    pub use mltest_core::robust::{
+        Perturb, append, case_change, drop_word, duplicate_word, extra_whitespace, noise,
+        noise_std, strip_punctuation, typos,
+    };
     pub use mltest_core::{DType, DataSource, Dataset, LoadOptions};
-    pub use mltest_macros::data_expectation;
+    pub use mltest_macros::{data_expectation, robustness};
 }
 
 /// What generated code calls. Not a public API: it changes without notice.
@@ -62,5 +66,6 @@ pub mod __private {
     pub use linkme;
     pub use mltest_core::data::IntoDataSource;
     pub use mltest_core::expect::{IntoExpectations, Severity};
+    pub use mltest_core::robust::{RobustnessCheck, run_robustness};
     pub use mltest_core::runner::{DATA_CHECKS, DataCheck, run_data_check};
 }

@@ -184,6 +184,23 @@ fn properties(r: &Record) -> Vec<(&'static str, String)> {
     if let Some(m) = &r.model {
         p.push(("model", m.clone()));
     }
+    if let Some(serde_json::Value::Object(d)) = &r.details {
+        for (k, v) in d {
+            let key: &'static str = match k.as_str() {
+                "cases" => "cases",
+                "flips" => "flips",
+                "interval_low" => "interval_low",
+                "interval_high" => "interval_high",
+                "perturbation" => "perturbation",
+                _ => continue,
+            };
+            let value = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            p.push((key, value));
+        }
+    }
     p
 }
 

@@ -11,6 +11,7 @@ pub mod junit;
 pub mod model;
 pub mod outdir;
 pub mod record;
+pub mod robust;
 pub mod runner;
 pub mod stats;
 pub mod store;

@@ -54,8 +54,11 @@ pub struct Record {
     pub line: u32,
     /// The human-readable report (the failure text, or a one-line summary).
     pub report: String,
-    /// The full outcome, for plots and tooling.
+    /// The full outcome of a data expectation, for plots and tooling.
     pub outcome: Option<CheckOutcome>,
+    /// Kind-specific figures (e.g. a robustness check's interval and examples).
+    #[serde(default)]
+    pub details: Option<serde_json::Value>,
 }
 
 impl Record {

@@ -170,6 +170,7 @@ impl CheckRun {
                     line,
                     report,
                     outcome: Some(o.clone()),
+                    details: None,
                 }
             })
             .collect()
@@ -369,9 +370,14 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
 /// Writes the run's records and rebuilds the binary's JUnit file. Problems
 /// writing are reported on stderr but do not change the test's verdict.
 pub fn publish(run: &CheckRun, file: &str, line: u32) {
+    publish_records(&run.records(file, line));
+}
+
+/// Writes a test's records and rebuilds the binary's JUnit file. Problems
+/// writing are reported on stderr but do not change the test's verdict.
+pub fn publish_records(records: &[Record]) {
     let out = outdir::out_dir();
-    let records = run.records(file, line);
-    let result = crate::record::write_test_records(&out, &records).and_then(|_| {
+    let result = crate::record::write_test_records(&out, records).and_then(|_| {
         crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id()).map(|_| ())
     });
     if let Err(e) = result {

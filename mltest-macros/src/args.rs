@@ -91,6 +91,29 @@ pub fn lit_usize(args: &[Arg], key: &str) -> syn::Result<Option<(usize, Span)>> 
     }
 }
 
+/// The value of `key` as a number literal (integer or float), if given.
+pub fn lit_f64(args: &[Arg], key: &str) -> syn::Result<Option<(f64, Span)>> {
+    match find(args, key) {
+        None => Ok(None),
+        Some(Arg {
+            value: Expr::Lit(ExprLit {
+                lit: Lit::Float(f), ..
+            }),
+            ..
+        }) => Ok(Some((f.base10_parse::<f64>()?, f.span()))),
+        Some(Arg {
+            value: Expr::Lit(ExprLit {
+                lit: Lit::Int(i), ..
+            }),
+            ..
+        }) => Ok(Some((i.base10_parse::<f64>()?, i.span()))),
+        Some(arg) => Err(syn::Error::new(
+            arg.value.span(),
+            format!("`{key}` must be a number literal, e.g. `{key} = 0.05`"),
+        )),
+    }
+}
+
 /// The value of `key` as a path (e.g. a fixture function), if given.
 pub fn path(args: &[Arg], key: &str) -> syn::Result<Option<syn::Path>> {
     match find(args, key) {

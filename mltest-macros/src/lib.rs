@@ -9,6 +9,7 @@
 
 mod args;
 mod data_expectation;
+mod robustness;
 mod signature;
 
 use proc_macro::TokenStream;
@@ -38,6 +39,32 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn data_expectation(args: TokenStream, item: TokenStream) -> TokenStream {
     data_expectation::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns a function that declares perturbations into a `#[test]` that
+/// measures how often a model's prediction flips under them.
+///
+/// ```ignore
+/// use mltest::prelude::*;
+///
+/// #[robustness(
+///     reason = "scikit-learn's peer flips 0.9% of predictions under two typos; we allow 2%.",
+///     max_flip_rate = 0.02, cases = 1000, model = "reviews@1", data = reviews
+/// )]
+/// fn survives_typos(p: Perturb) -> Perturb {
+///     p.text("Review Text", typos(1..=2))
+/// }
+/// ```
+///
+/// Keys: `reason` (required), `max_flip_rate` (required, in [0, 1]),
+/// `model` (required: `NAME@VERSION`, `NAME@ALIAS`, or `NAME` for its
+/// `champion`), `cases` (default 1000), `data` (a fixture; default: the data
+/// the model's card names), `seed`, `examples` (shrunk flips shown, default 3).
+#[proc_macro_attribute]
+pub fn robustness(args: TokenStream, item: TokenStream) -> TokenStream {
+    robustness::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

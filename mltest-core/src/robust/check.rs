@@ -1,0 +1,334 @@
+//! What a generated `#[robustness]` test calls: load the model (by id, from
+//! the store) and the data, run the flip-rate measurement, write the record
+//! and JUnit, and panic with a report when the flip rate is above the bound.
+
+use std::time::Instant;
+
+use super::perturb::Perturb;
+use super::runner::{FlipRate, TrainingFacts, flip_rate};
+use crate::data::{DataInfo, DataSource, load_cached};
+use crate::model::ReferenceModel;
+use crate::outdir;
+use crate::record::{Record, Verdict};
+use crate::store::ModelStore;
+use crate::text::{fig, thousands};
+
+/// A `#[robustness]` function as the macro registers it.
+#[derive(Debug)]
+pub struct RobustnessCheck {
+    pub name: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub reason: &'static str,
+    pub max_flip_rate: f64,
+    pub cases: usize,
+    /// `NAME@VERSION`, `NAME@ALIAS`, or `NAME` (its `champion`).
+    pub model: &'static str,
+    /// The rows to perturb; `None` reads the data the model was trained on
+    /// (the path in its card).
+    pub data: Option<fn() -> DataSource>,
+    pub seed: Option<u64>,
+    pub examples: usize,
+    pub body: fn(Perturb) -> Perturb,
+}
+
+impl RobustnessCheck {
+    /// The test's libtest name.
+    pub fn test_id(&self) -> String {
+        match self.module_path.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{}", self.name),
+            None => self.name.to_string(),
+        }
+    }
+
+    /// The model id, `NAME` meaning `NAME@champion`.
+    pub fn model_id(&self) -> String {
+        if self.model.contains('@') {
+            self.model.to_string()
+        } else {
+            format!("{}@champion", self.model)
+        }
+    }
+
+    /// `MLTEST_SEED`, else the attribute's `seed`, else a hash of the test's
+    /// name (stable across runs and machines).
+    pub fn seed(&self) -> u64 {
+        if let Some(s) = std::env::var("MLTEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+        {
+            return s;
+        }
+        self.seed.unwrap_or_else(|| {
+            self.test_id()
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+                })
+        })
+    }
+
+    /// `PROPTEST_CASES`, else the attribute's `cases`.
+    pub fn cases(&self) -> usize {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(self.cases)
+    }
+}
+
+/// The outcome of one `#[robustness]` test.
+#[derive(Debug)]
+pub struct RobustnessRun {
+    pub check_name: String,
+    pub test_id: String,
+    pub reason: String,
+    pub model: String,
+    pub model_sha256: Option<String>,
+    pub max_flip_rate: f64,
+    pub data: Option<DataInfo>,
+    pub result: Result<FlipRate, String>,
+    pub seconds: f64,
+}
+
+impl RobustnessRun {
+    /// Flip rate within the bound (and the run worked).
+    pub fn passed(&self) -> bool {
+        matches!(&self.result, Ok(r) if r.rate <= self.max_flip_rate)
+    }
+
+    /// The report: what was expected, what was seen, the minimal flips, how to rerun.
+    pub fn report(&self) -> String {
+        let verdict = if self.passed() { "passed" } else { "failed" };
+        let mut s = format!(
+            "robustness `{}` {verdict}\n  reason:   {}\n",
+            self.check_name, self.reason
+        );
+        match &self.result {
+            Err(e) => s.push_str(&format!("  error:    {e}\n")),
+            Ok(r) => {
+                s.push_str(&format!(
+                    "  check:    flip rate <= {} under {}\n",
+                    fig(self.max_flip_rate),
+                    r.perturbation
+                ));
+                s.push_str(&format!(
+                    "  observed: {} ({} of {} cases flipped); 95% interval [{}, {}]\n",
+                    fig(r.rate),
+                    thousands(r.flips),
+                    thousands(r.cases),
+                    fig(r.interval.0),
+                    fig(r.interval.1)
+                ));
+                if !r.examples.is_empty() {
+                    s.push_str(&format!(
+                        "  minimal flipping examples ({} of {}, shrunk):\n",
+                        r.examples.len(),
+                        thousands(r.flips)
+                    ));
+                    for e in &r.examples {
+                        s.push_str(&format!(
+                            "    row {}: P(positive) {:.3} → {:.3}\n",
+                            e.row, e.p_before, e.p_after
+                        ));
+                        for (col, before, after) in &e.changes {
+                            let (b, a) = diff_window(before, after);
+                            s.push_str(&format!(
+                                "      {col}: {b}\n      {:width$}→ {a}\n",
+                                "",
+                                width = col.len()
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        s.push_str(&format!(
+            "  model:    {}{}\n",
+            self.model,
+            self.model_sha256
+                .as_ref()
+                .map(|h| format!(" (sha256 {}…)", &h[..8.min(h.len())]))
+                .unwrap_or_default()
+        ));
+        if let Some(d) = &self.data {
+            s.push_str(&format!("  data:     {}\n", d.short()));
+        }
+        if let Ok(r) = &self.result {
+            s.push_str(&format!(
+                "  rerun:    MLTEST_SEED={} cargo test --release --test {} -- {} --exact\n",
+                r.seed,
+                outdir::binary_name(),
+                self.test_id
+            ));
+        }
+        s
+    }
+
+    /// The run's record.
+    pub fn record(&self, file: &str, line: u32) -> Record {
+        let verdict = match (&self.result, self.passed()) {
+            (Err(_), _) => Verdict::Error,
+            (Ok(_), true) => Verdict::Pass,
+            (Ok(_), false) => Verdict::Fail,
+        };
+        let details = self.result.as_ref().ok().map(|r| {
+            serde_json::json!({
+                "cases": r.cases,
+                "flips": r.flips,
+                "interval_low": r.interval.0,
+                "interval_high": r.interval.1,
+                "perturbation": r.perturbation,
+                "throughput_per_s": r.throughput,
+                "examples": r.examples,
+            })
+        });
+        Record {
+            run_id: outdir::run_id().to_string(),
+            binary: outdir::binary_name(),
+            test: self.test_id.clone(),
+            check_index: 0,
+            check: "flip_rate".into(),
+            kind: "robustness".into(),
+            reason: self.reason.clone(),
+            verdict,
+            metric: "flip_rate".into(),
+            description: format!(
+                "flip rate <= {}{}",
+                fig(self.max_flip_rate),
+                self.result
+                    .as_ref()
+                    .map(|r| format!(" under {}", r.perturbation))
+                    .unwrap_or_default()
+            ),
+            observed: self.result.as_ref().ok().map(|r| r.rate),
+            threshold: format!("<= {}", fig(self.max_flip_rate)),
+            data: self.data.clone(),
+            seed: self.result.as_ref().ok().map(|r| r.seed),
+            model: Some(self.model.clone()),
+            duration_s: self.seconds,
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            file: file.to_string(),
+            line,
+            report: self.report(),
+            outcome: None,
+            details,
+        }
+    }
+}
+
+/// A window of the two texts around their first difference.
+fn diff_window(before: &str, after: &str) -> (String, String) {
+    let b: Vec<char> = before.chars().collect();
+    let a: Vec<char> = after.chars().collect();
+    let first = b.iter().zip(&a).take_while(|(x, y)| x == y).count();
+    if b.len() <= 70 && a.len() <= 70 {
+        return (before.to_string(), after.to_string());
+    }
+    let start = first.saturating_sub(30);
+    let cut = |v: &[char]| {
+        let end = (start + 60).min(v.len());
+        let mut s: String = v[start.min(v.len())..end].iter().collect();
+        if start > 0 {
+            s = format!("…{s}");
+        }
+        if end < v.len() {
+            s.push('…');
+        }
+        s
+    };
+    (cut(&b), cut(&a))
+}
+
+/// Runs a check without panicking.
+pub fn evaluate_robustness(check: &RobustnessCheck) -> RobustnessRun {
+    let start = Instant::now();
+    let model_id = check.model_id();
+    let mut run = RobustnessRun {
+        check_name: check.name.into(),
+        test_id: check.test_id(),
+        reason: check.reason.into(),
+        model: model_id.clone(),
+        model_sha256: None,
+        max_flip_rate: check.max_flip_rate,
+        data: None,
+        result: Err(String::new()),
+        seconds: 0.0,
+    };
+    let store = ModelStore::from_env();
+    let stored = match store.load(&model_id) {
+        Ok(s) => s,
+        Err(e) => {
+            run.result = Err(format!("model: {e}"));
+            return run;
+        }
+    };
+    run.model = stored.card.id();
+    run.model_sha256 = Some(stored.sha256.clone());
+    let source = match check.data {
+        Some(f) => f(),
+        None => match stored
+            .card
+            .training_data
+            .as_ref()
+            .map(|d| std::path::PathBuf::from(&d.source))
+        {
+            Some(p) if p.exists() => DataSource::file(p),
+            other => {
+                run.result = Err(format!(
+                    "no data: the card of {} names {:?} as its training data, which is not here; give the test `data = fixture`",
+                    run.model, other
+                ));
+                return run;
+            }
+        },
+    };
+    let model = match ReferenceModel::from_stored(stored) {
+        Ok(m) => m,
+        Err(e) => {
+            run.result = Err(format!("model: {e}"));
+            return run;
+        }
+    };
+    let data = match load_cached(&source) {
+        Ok(d) => d,
+        Err(e) => {
+            run.result = Err(format!("data: {e}"));
+            return run;
+        }
+    };
+    run.data = Some(data.info().clone());
+    let perturb = match std::panic::catch_unwind(|| (check.body)(Perturb::new())) {
+        Ok(p) => p,
+        Err(_) => {
+            run.result = Err("the robustness function panicked".into());
+            return run;
+        }
+    };
+    let facts = TrainingFacts::of(&model);
+    run.result = flip_rate(
+        &model,
+        &facts,
+        data.frame(),
+        data.info(),
+        &perturb,
+        check.cases(),
+        check.seed(),
+        check.examples,
+    )
+    .map_err(|e| e.to_string());
+    run.seconds = start.elapsed().as_secs_f64();
+    run
+}
+
+/// Entry point of a generated `#[robustness]` test.
+pub fn run_robustness(check: &RobustnessCheck) {
+    let run = evaluate_robustness(check);
+    crate::runner::publish_records(&[run.record(check.file, check.line)]);
+    if !run.passed() {
+        panic!("{}", run.report());
+    }
+}

@@ -1,0 +1,13 @@
+//! Robustness: perturbations as proptest strategies, the flip-rate runner,
+//! and what a generated `#[robustness]` test calls.
+
+mod check;
+mod perturb;
+mod runner;
+
+pub use check::{RobustnessCheck, RobustnessRun, evaluate_robustness, run_robustness};
+pub use perturb::{
+    Cell, NoiseScale, Op, Perturb, Step, TextEdit, TypoKind, append, case_change, drop_word,
+    duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
+};
+pub use runner::{FlipExample, FlipRate, RobustError, TrainingFacts, flip_rate};

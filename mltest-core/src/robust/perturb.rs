@@ -1,0 +1,478 @@
+//! Perturbations as proptest strategies.
+//!
+//! A [`Perturb`] is a list of steps, each on one column. Each step's
+//! strategy generates an [`Op`] — a description of the edit that does not
+//! depend on the cell's content (positions are fractions of the text, noise
+//! is in units of a scale) — so steps compose (several edits on one column
+//! apply in order) and proptest's shrinking moves toward the smallest edit:
+//! fewer typos, earlier positions, noise toward zero.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
+
+/// A cell of a row, as the perturbations see it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Null => f.write_str("(missing)"),
+            Cell::Text(s) => write!(f, "{s:?}"),
+            Cell::Int(i) => write!(f, "{i}"),
+            Cell::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// Character-level typo kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TypoKind {
+    Insert,
+    Delete,
+    Substitute,
+    Transpose,
+}
+
+/// One generated edit. Positions are fractions in [0, 1) of the text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    Typos(Vec<(TypoKind, f64, char)>),
+    /// Upper-case (true) or lower-case the word at the position.
+    Case(f64, bool),
+    StripPunctuation,
+    ExtraWhitespace(f64),
+    DropWord(f64),
+    DuplicateWord(f64),
+    Append(String),
+    /// Noise in units of the step's scale.
+    Noise(f64),
+    /// Pick among the other categories (fraction of the list), or an unseen one.
+    Swap(f64),
+    SwapUnseen,
+    Null,
+    /// A value from a user strategy.
+    Set(Cell),
+}
+
+/// A text edit.
+#[derive(Clone, Debug)]
+pub enum TextEdit {
+    Typos { min: usize, max: usize },
+    CaseChange,
+    StripPunctuation,
+    ExtraWhitespace,
+    DropWord,
+    DuplicateWord,
+    Append(String),
+}
+
+/// How large numeric noise is.
+#[derive(Clone, Copy, Debug)]
+pub enum NoiseScale {
+    /// Uniform in ±amount, in the column's units.
+    Absolute(f64),
+    /// Uniform in ±k training standard deviations (from the model's card).
+    TrainingStd(f64),
+}
+
+/// A user strategy: from the original cell to a strategy of replacement cells.
+pub type CustomStrategy = Arc<dyn Fn(&Cell) -> BoxedStrategy<Cell> + Send + Sync>;
+
+/// A step of a [`Perturb`].
+#[derive(Clone)]
+pub enum Step {
+    Text {
+        column: String,
+        edit: TextEdit,
+    },
+    Noise {
+        column: String,
+        scale: NoiseScale,
+        clip: Option<(f64, f64)>,
+    },
+    Swap {
+        column: String,
+        unseen: bool,
+    },
+    Null {
+        column: String,
+    },
+    Custom {
+        column: String,
+        strategy: CustomStrategy,
+    },
+}
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Step {
+    /// The column the step edits.
+    pub fn column(&self) -> &str {
+        match self {
+            Step::Text { column, .. }
+            | Step::Noise { column, .. }
+            | Step::Swap { column, .. }
+            | Step::Null { column }
+            | Step::Custom { column, .. } => column,
+        }
+    }
+
+    /// For reports: `typos(1..=2) on "Review Text"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Step::Text { column, edit } => format!(
+                "{} on {column:?}",
+                match edit {
+                    TextEdit::Typos { min, max } => format!("typos({min}..={max})"),
+                    TextEdit::CaseChange => "case change".into(),
+                    TextEdit::StripPunctuation => "punctuation removed".into(),
+                    TextEdit::ExtraWhitespace => "extra whitespace".into(),
+                    TextEdit::DropWord => "a word dropped".into(),
+                    TextEdit::DuplicateWord => "a word duplicated".into(),
+                    TextEdit::Append(s) => format!("{s:?} appended"),
+                }
+            ),
+            Step::Noise { column, scale, .. } => match scale {
+                NoiseScale::Absolute(a) => format!("noise ±{a} on {column:?}"),
+                NoiseScale::TrainingStd(k) => format!("noise ±{k} training std on {column:?}"),
+            },
+            Step::Swap {
+                column,
+                unseen: false,
+            } => format!("category swapped on {column:?}"),
+            Step::Swap {
+                column,
+                unseen: true,
+            } => format!("unseen category on {column:?}"),
+            Step::Null { column } => format!("{column:?} set missing"),
+            Step::Custom { column, .. } => format!("custom strategy on {column:?}"),
+        }
+    }
+
+    /// The strategy of ops for this step, given the original cell.
+    pub(crate) fn strategy(&self, original: &Cell) -> BoxedStrategy<Op> {
+        match self {
+            Step::Text { edit, .. } => match edit.clone() {
+                TextEdit::Typos { min, max } => {
+                    let kind = prop_oneof![
+                        Just(TypoKind::Substitute),
+                        Just(TypoKind::Delete),
+                        Just(TypoKind::Insert),
+                        Just(TypoKind::Transpose)
+                    ];
+                    proptest::collection::vec(
+                        (kind, 0.0..1.0f64, proptest::char::range('a', 'z')),
+                        min..=max,
+                    )
+                    .prop_map(Op::Typos)
+                    .boxed()
+                }
+                TextEdit::CaseChange => (0.0..1.0f64, any::<bool>())
+                    .prop_map(|(p, up)| Op::Case(p, up))
+                    .boxed(),
+                TextEdit::StripPunctuation => Just(Op::StripPunctuation).boxed(),
+                TextEdit::ExtraWhitespace => (0.0..1.0f64).prop_map(Op::ExtraWhitespace).boxed(),
+                TextEdit::DropWord => (0.0..1.0f64).prop_map(Op::DropWord).boxed(),
+                TextEdit::DuplicateWord => (0.0..1.0f64).prop_map(Op::DuplicateWord).boxed(),
+                TextEdit::Append(s) => Just(Op::Append(s)).boxed(),
+            },
+            // Shrinks toward 0: the smallest noise that still flips.
+            Step::Noise { .. } => (-1.0..1.0f64).prop_map(Op::Noise).boxed(),
+            Step::Swap { unseen: false, .. } => (0.0..1.0f64).prop_map(Op::Swap).boxed(),
+            Step::Swap { unseen: true, .. } => Just(Op::SwapUnseen).boxed(),
+            Step::Null { .. } => Just(Op::Null).boxed(),
+            Step::Custom { strategy, .. } => strategy(original).prop_map(Op::Set).boxed(),
+        }
+    }
+}
+
+/// What the robustness function declares: the steps applied to every sampled row.
+///
+/// ```
+/// use mltest_core::robust::{typos, noise, Perturb};
+/// let p = Perturb::new().text("Review Text", typos(1..=2)).numeric("Age", noise(1.0));
+/// assert_eq!(p.describe(), "typos(1..=2) on \"Review Text\", noise ±1 on \"Age\"");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Perturb {
+    pub(crate) steps: Vec<Step>,
+}
+
+impl Perturb {
+    /// No perturbation yet.
+    pub fn new() -> Self {
+        Perturb::default()
+    }
+
+    /// Edits a text column.
+    pub fn text(mut self, column: &str, edit: TextEdit) -> Self {
+        self.steps.push(Step::Text {
+            column: column.into(),
+            edit,
+        });
+        self
+    }
+
+    /// Adds noise to a numeric column; clipped to the range seen in
+    /// training (from the model's card) unless [`clip`](Self::clip) says otherwise.
+    pub fn numeric(mut self, column: &str, scale: NoiseScale) -> Self {
+        self.steps.push(Step::Noise {
+            column: column.into(),
+            scale,
+            clip: None,
+        });
+        self
+    }
+
+    /// Clips the last numeric step's results to `[min, max]`.
+    pub fn clip(mut self, min: f64, max: f64) -> Self {
+        if let Some(Step::Noise { clip, .. }) = self.steps.last_mut() {
+            *clip = Some((min, max));
+        }
+        self
+    }
+
+    /// Swaps a categorical value for another category seen in training.
+    pub fn swap_category(mut self, column: &str) -> Self {
+        self.steps.push(Step::Swap {
+            column: column.into(),
+            unseen: false,
+        });
+        self
+    }
+
+    /// Replaces a categorical value by one never seen in training.
+    pub fn unseen_category(mut self, column: &str) -> Self {
+        self.steps.push(Step::Swap {
+            column: column.into(),
+            unseen: true,
+        });
+        self
+    }
+
+    /// Makes a column missing.
+    pub fn null(mut self, column: &str) -> Self {
+        self.steps.push(Step::Null {
+            column: column.into(),
+        });
+        self
+    }
+
+    /// Any proptest strategy of your own, built from the original cell.
+    pub fn custom(
+        mut self,
+        column: &str,
+        strategy: impl Fn(&Cell) -> BoxedStrategy<Cell> + Send + Sync + 'static,
+    ) -> Self {
+        self.steps.push(Step::Custom {
+            column: column.into(),
+            strategy: Arc::new(strategy),
+        });
+        self
+    }
+
+    /// The steps, for reports.
+    pub fn describe(&self) -> String {
+        self.steps
+            .iter()
+            .map(Step::describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The steps.
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+}
+
+/// `min..=max` random character typos (insert, delete, substitute, transpose).
+pub fn typos(range: std::ops::RangeInclusive<usize>) -> TextEdit {
+    TextEdit::Typos {
+        min: *range.start(),
+        max: *range.end(),
+    }
+}
+
+/// Upper- or lower-cases one word.
+pub fn case_change() -> TextEdit {
+    TextEdit::CaseChange
+}
+
+/// Removes all punctuation.
+pub fn strip_punctuation() -> TextEdit {
+    TextEdit::StripPunctuation
+}
+
+/// Doubles a space somewhere.
+pub fn extra_whitespace() -> TextEdit {
+    TextEdit::ExtraWhitespace
+}
+
+/// Drops one word.
+pub fn drop_word() -> TextEdit {
+    TextEdit::DropWord
+}
+
+/// Repeats one word.
+pub fn duplicate_word() -> TextEdit {
+    TextEdit::DuplicateWord
+}
+
+/// Appends a sentence (CheckList-style invariance and direction tests).
+pub fn append(sentence: &str) -> TextEdit {
+    TextEdit::Append(sentence.to_string())
+}
+
+/// Uniform noise in ±`amount` of the column's units.
+pub fn noise(amount: f64) -> NoiseScale {
+    NoiseScale::Absolute(amount)
+}
+
+/// Uniform noise in ±`k` training standard deviations.
+pub fn noise_std(k: f64) -> NoiseScale {
+    NoiseScale::TrainingStd(k)
+}
+
+// ---- applying ops ----
+
+fn char_index(len: usize, pos: f64) -> usize {
+    ((pos * len as f64) as usize).min(len.saturating_sub(1))
+}
+
+/// Applies a text op to a string.
+pub(crate) fn apply_text(text: &str, op: &Op) -> String {
+    match op {
+        Op::Typos(typos) => {
+            let mut chars: Vec<char> = text.chars().collect();
+            for (kind, pos, c) in typos {
+                if chars.is_empty() {
+                    if *kind == TypoKind::Insert {
+                        chars.push(*c);
+                    }
+                    continue;
+                }
+                let i = char_index(chars.len(), *pos);
+                match kind {
+                    TypoKind::Insert => chars.insert(i, *c),
+                    TypoKind::Delete => {
+                        chars.remove(i);
+                    }
+                    TypoKind::Substitute => chars[i] = *c,
+                    TypoKind::Transpose => {
+                        if i + 1 < chars.len() {
+                            chars.swap(i, i + 1);
+                        } else if i > 0 {
+                            chars.swap(i - 1, i);
+                        }
+                    }
+                }
+            }
+            chars.into_iter().collect()
+        }
+        Op::Case(pos, up) => map_word(text, *pos, |w| {
+            if *up {
+                w.to_uppercase()
+            } else {
+                w.to_lowercase()
+            }
+        }),
+        Op::StripPunctuation => text.chars().filter(|c| !c.is_ascii_punctuation()).collect(),
+        Op::ExtraWhitespace(pos) => {
+            let spaces: Vec<usize> = text.match_indices(' ').map(|(i, _)| i).collect();
+            match spaces.get(char_index(spaces.len(), *pos)) {
+                Some(&i) => format!("{} {}", &text[..i], &text[i..]),
+                None => format!("{text} "),
+            }
+        }
+        Op::DropWord(pos) => {
+            let words: Vec<&str> = text.split(' ').collect();
+            if words.len() <= 1 {
+                return text.to_string();
+            }
+            let i = char_index(words.len(), *pos);
+            words
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != i)
+                .map(|(_, w)| *w)
+                .collect::<Vec<_>>()
+                .join(" ")
+        }
+        Op::DuplicateWord(pos) => {
+            let words: Vec<&str> = text.split(' ').collect();
+            let i = char_index(words.len(), *pos);
+            let mut out: Vec<&str> = Vec::with_capacity(words.len() + 1);
+            for (k, w) in words.iter().enumerate() {
+                out.push(w);
+                if k == i {
+                    out.push(w);
+                }
+            }
+            out.join(" ")
+        }
+        Op::Append(s) => {
+            if text.is_empty() {
+                s.clone()
+            } else {
+                format!("{text} {s}")
+            }
+        }
+        _ => text.to_string(),
+    }
+}
+
+fn map_word(text: &str, pos: f64, f: impl Fn(&str) -> String) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    let i = char_index(words.len(), pos);
+    words
+        .iter()
+        .enumerate()
+        .map(|(k, w)| if k == i { f(w) } else { w.to_string() })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typos_edit_at_fractional_positions() {
+        let op = Op::Typos(vec![
+            (TypoKind::Substitute, 0.0, 'x'),
+            (TypoKind::Delete, 0.99, 'a'),
+        ]);
+        assert_eq!(apply_text("love it", &op), "xove i");
+        let op = Op::Typos(vec![
+            (TypoKind::Transpose, 0.0, 'a'),
+            (TypoKind::Insert, 0.5, 'z'),
+        ]);
+        assert_eq!(apply_text("abcd", &op), "bazcd");
+    }
+
+    #[test]
+    fn word_edits() {
+        assert_eq!(apply_text("a b c", &Op::DropWord(0.5)), "a c");
+        assert_eq!(apply_text("a b c", &Op::DuplicateWord(0.0)), "a a b c");
+        assert_eq!(
+            apply_text("Nice, dress!", &Op::StripPunctuation),
+            "Nice dress"
+        );
+        assert_eq!(apply_text("a b", &Op::ExtraWhitespace(0.0)), "a  b");
+        assert_eq!(apply_text("good dress", &Op::Case(0.9, true)), "good DRESS");
+        assert_eq!(apply_text("", &Op::Append("Ok.".into())), "Ok.");
+    }
+}

@@ -1,0 +1,8 @@
+use mltest_macros::robustness;
+
+#[robustness(reason = "peer flips 0.9%", max_flip_rate = 5, model = "reviews@1")]
+fn survives_typos(p: Perturb) -> Perturb {
+    p
+}
+
+fn main() {}

@@ -1,0 +1,101 @@
+//! Robustness of the committed reference model (`model_store/reviews@1`):
+//! `cargo test --release --test robustness`.
+//!
+//! Peer figure: scikit-learn on the same features flips 0.9% of 1,000
+//! held-out predictions under two random character typos per review
+//! (`../shared/bench/sklearn_baseline.py`). reviews@1 is the first version,
+//! so there is no previous version to compare with yet.
+//!
+//! Rows are sampled from the reviews data (rows whose perturbed columns are
+//! present); each test's seed is fixed by its name (override with
+//! MLTEST_SEED, and the case count with PROPTEST_CASES), so a report
+//! reproduces exactly.
+
+use mltest::prelude::*;
+
+#[robustness(
+    reason = "Two character typos per review, the scikit-learn peer's perturbation. The \
+              peer flips 0.9%; reviews@1 flips 3.3% (33 of 1,000, 95% interval 2.4%-4.6%) \
+              because its 1,024 hashed buckets (chosen for training time, BENCHMARKS.md) send \
+              a misspelt word into a bucket that other words' weights share, where the peer's \
+              4,096 rarely do. 4.5% holds today's model to today's level plus its sampling \
+              error, so a regression shows; closing the gap to the peer needs wider hashing.",
+    max_flip_rate = 0.045,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn two_typos_rarely_flip_a_recommendation(p: Perturb) -> Perturb {
+    p.text("Review Text", typos(2..=2))
+}
+
+#[robustness(
+    reason = "The tokenizer lower-cases and splits on non-word characters, so changing a \
+              word's case or doubling a space must never change a prediction: any flip is a \
+              bug in the feature pipeline, not a modelling trade-off.",
+    max_flip_rate = 0.0,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn case_and_spacing_never_flip(p: Perturb) -> Perturb {
+    p.text("Review Text", case_change())
+        .text("Review Text", extra_whitespace())
+        .text("Title", case_change())
+}
+
+#[robustness(
+    reason = "A reviewer one year older or younger is the same customer; Age enters the model \
+              standardised (sd 12.3 years), so ±1 year moves the score by a few hundredths of \
+              a unit. reviews@1 flips none of 1,000 (95% interval 0%-0.4%); 0.5% leaves room \
+              only for rows that sit exactly on the decision boundary.",
+    max_flip_rate = 0.005,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn a_year_of_age_does_not_flip(p: Perturb) -> Perturb {
+    p.numeric("Age", noise(1.0))
+}
+
+#[robustness(
+    reason = "Dropping one word from a review of 60 words on average removes little evidence; \
+              reviews@1 flips 1.2% (12 of 1,000, 95% interval 0.7%-2.1%). 2.5% is about twice \
+              that, so a model that leans on single words (a sign of over-fitting) fails.",
+    max_flip_rate = 0.025,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn dropping_a_word_rarely_flips(p: Perturb) -> Perturb {
+    p.text("Review Text", drop_word())
+}
+
+#[robustness(
+    reason = "Swapping the department and class (to others seen in training) changes what the \
+              product is, so some flips are legitimate; but the text carries the opinion, and \
+              the categorical inputs have Cramér's V <= 0.057 with the label. reviews@1 flips \
+              2.6% (26 of 1,000, 95% interval 1.8%-3.8%); above 4% the model would be judging \
+              products, not reviews.",
+    max_flip_rate = 0.04,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn the_product_category_matters_little(p: Perturb) -> Perturb {
+    p.swap_category("Department Name")
+        .swap_category("Class Name")
+}
+
+/// The failing path: a zero tolerance for typos fails with shrunk examples.
+#[robustness(
+    reason = "Demonstrates the failure report: no model is immune to every typo.",
+    max_flip_rate = 0.0,
+    cases = 300,
+    model = "reviews@1",
+    data = reviews
+)]
+#[should_panic(expected = "minimal flipping examples")]
+fn zero_tolerance_for_typos_fails_with_shrunk_examples(p: Perturb) -> Perturb {
+    p.text("Review Text", typos(1..=3))
+}

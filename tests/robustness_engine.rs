@@ -1,0 +1,102 @@
+//! The flip-rate runner itself, on a model trained on generated data:
+//! determinism per seed, shrinking to a minimal edit, and the interval.
+
+use mltest::generator::ReviewsSpec;
+use mltest::model::ReferenceModel;
+use mltest::model::train::{TrainConfig, train};
+use mltest::prelude::*;
+use mltest::robust::{TrainingFacts, flip_rate};
+
+fn setup() -> (ReferenceModel, Dataset) {
+    let src = DataSource::generated(ReviewsSpec::new(2_000, 8));
+    let data = (*mltest::data::load_cached(&src).unwrap()).clone();
+    let config = TrainConfig {
+        buckets: 64,
+        max_iterations: 40,
+        ..TrainConfig::reviews()
+    };
+    let model = train(data.frame(), &config, data.info()).unwrap();
+    (model, data)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            cur[j] = (prev[j - 1] + usize::from(a[i - 1] != b[j - 1]))
+                .min(prev[j] + 1)
+                .min(cur[j - 1] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[test]
+fn the_same_seed_gives_the_same_result_and_another_seed_another() {
+    let (model, data) = setup();
+    let facts = TrainingFacts::of(&model);
+    let p = Perturb::new()
+        .text("Review Text", typos(1..=3))
+        .numeric("Age", noise(5.0));
+    let run =
+        |seed| flip_rate(&model, &facts, data.frame(), data.info(), &p, 500, seed, 3).unwrap();
+    let (a, b, c) = (run(7), run(7), run(8));
+    assert_eq!(
+        (a.cases, a.flips, &a.examples),
+        (b.cases, b.flips, &b.examples)
+    );
+    assert_eq!(a.rate, a.flips as f64 / 500.0);
+    assert_eq!(
+        a.interval,
+        mltest::stats::wilson(a.flips, 500, mltest::stats::Z95)
+    );
+    assert!(
+        a.flips > 0,
+        "the generated model must flip on some typos for this test to mean anything"
+    );
+    assert_ne!(
+        (a.flips, &a.examples),
+        (c.flips, &c.examples),
+        "another seed samples other rows and edits"
+    );
+}
+
+#[test]
+fn flipping_examples_are_shrunk_to_a_minimal_edit() {
+    let (model, data) = setup();
+    let facts = TrainingFacts::of(&model);
+    let p = Perturb::new().text("Review Text", typos(1..=3));
+    let r = flip_rate(&model, &facts, data.frame(), data.info(), &p, 1_000, 3, 5).unwrap();
+    assert!(!r.examples.is_empty());
+    for e in &r.examples {
+        assert_eq!(e.changes.len(), 1, "{e:?}");
+        let (_, before, after) = &e.changes[0];
+        // One typo is at most 2 character edits (a transposition); the
+        // unshrunk perturbation allowed up to 3 typos.
+        assert!(
+            edit_distance(before, after) <= 2,
+            "not minimal: {before} → {after}"
+        );
+        assert!(
+            (e.p_before >= 0.5) != (e.p_after >= 0.5),
+            "a shrunk example still flips: {e:?}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_perturbed_column_is_a_clear_error() {
+    let (model, data) = setup();
+    let facts = TrainingFacts::of(&model);
+    let p = Perturb::new().text("Review Txt", typos(1..=1));
+    let e = flip_rate(&model, &facts, data.frame(), data.info(), &p, 10, 1, 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("the perturbed column \"Review Txt\" is not in the data"),
+        "{e}"
+    );
+}
