@@ -15,12 +15,13 @@ use mltest::prelude::*;
 
 #[robustness(
     reason = "Two character typos per review, the scikit-learn peer's perturbation. The \
-              peer flips 0.9%; reviews@1 flips 3.3% (33 of 1,000, 95% interval 2.4%-4.6%) \
-              because its 1,024 hashed buckets (chosen for training time, BENCHMARKS.md) send \
-              a misspelt word into a bucket that other words' weights share, where the peer's \
-              4,096 rarely do. 4.5% holds today's model to today's level plus its sampling \
-              error, so a regression shows; closing the gap to the peer needs wider hashing.",
-    max_flip_rate = 0.045,
+              peer flips 0.9%; reviews@1 flips 3.9% here (39 of 1,000, 95% interval \
+              2.9%-5.3%; 2.5% on average over 15 seeds, BENCHMARKS.md) because its 1,024 \
+              hashed buckets (chosen for training time) send a misspelt word into a bucket \
+              that other words' weights share, where the peer's 4,096 rarely do. 5% holds \
+              today's model to today's level within its sampling error, so a regression \
+              shows; closing the gap to the peer needs wider hashing.",
+    max_flip_rate = 0.05,
     cases = 1000,
     model = "reviews@1",
     data = reviews
@@ -60,7 +61,7 @@ fn a_year_of_age_does_not_flip(p: Perturb) -> Perturb {
 
 #[robustness(
     reason = "Dropping one word from a review of 60 words on average removes little evidence; \
-              reviews@1 flips 1.2% (12 of 1,000, 95% interval 0.7%-2.1%). 2.5% is about twice \
+              reviews@1 flips 1.1% (11 of 1,000, 95% interval 0.6%-2.0%). 2.5% is about twice \
               that, so a model that leans on single words (a sign of over-fitting) fails.",
     max_flip_rate = 0.025,
     cases = 1000,

@@ -64,22 +64,88 @@ fn the_same_seed_gives_the_same_result_and_another_seed_another() {
     );
 }
 
+/// A model with a known weakness: it says "recommend" exactly when the
+/// review contains a `q` (no generated word has one). The minimal flipping
+/// edit is therefore one typo that puts a `q` in, and shrinking moves the
+/// position to the start of the text.
+struct FlipsOnQ(mltest::store::Card);
+
+impl mltest::model::Model for FlipsOnQ {
+    fn card(&self) -> &mltest::store::Card {
+        &self.0
+    }
+    fn predict_proba(
+        &self,
+        rows: &polars::prelude::DataFrame,
+    ) -> Result<Vec<f64>, mltest::model::ModelError> {
+        let text = rows.column("Review Text").unwrap().str().unwrap().clone();
+        Ok(text
+            .iter()
+            .map(|t| {
+                if t.unwrap_or("").contains('q') {
+                    0.9
+                } else {
+                    0.1
+                }
+            })
+            .collect())
+    }
+    fn tensors(&self) -> mltest::store::Tensors {
+        Default::default()
+    }
+}
+
 #[test]
 fn flipping_examples_are_shrunk_to_a_minimal_edit() {
+    let (_, data) = setup();
+    let model = FlipsOnQ(mltest::store::Card::new(mltest::store::OutputSchema {
+        label: "Recommended IND".into(),
+        classes: vec!["0".into(), "1".into()],
+        positive_class: "1".into(),
+    }));
+    let p = Perturb::new().text("Review Text", typos(1..=3));
+    let r = flip_rate(
+        &model,
+        &TrainingFacts::default(),
+        data.frame(),
+        data.info(),
+        &p,
+        1_000,
+        3,
+        5,
+    )
+    .unwrap();
+    assert!(r.flips > 5, "{} flips", r.flips);
+    assert_eq!(r.examples.len(), 5);
+    for e in &r.examples {
+        let (_, before, after) = &e.changes[0];
+        let (before, after): (String, String) = (
+            serde_json::from_str(before).unwrap(),
+            serde_json::from_str(after).unwrap(),
+        );
+        assert!(!before.contains('q') && after.contains('q'));
+        // One edit, at position 0: a `q` inserted before or substituted for the first character.
+        assert!(
+            after == format!("q{before}") || after == format!("q{}", &before[1..]),
+            "not minimal: {before:?} → {after:?}"
+        );
+        assert!(e.shrink_steps > 0);
+        assert_eq!((e.p_before, e.p_after), (0.1, 0.9));
+    }
+}
+
+/// On the trained reference model, shrunk examples still flip and are no
+/// larger than what the strategy allowed.
+#[test]
+fn shrunk_examples_of_a_real_model_still_flip() {
     let (model, data) = setup();
     let facts = TrainingFacts::of(&model);
     let p = Perturb::new().text("Review Text", typos(1..=3));
     let r = flip_rate(&model, &facts, data.frame(), data.info(), &p, 1_000, 3, 5).unwrap();
     assert!(!r.examples.is_empty());
     for e in &r.examples {
-        assert_eq!(e.changes.len(), 1, "{e:?}");
         let (_, before, after) = &e.changes[0];
-        // One typo is at most 2 character edits (a transposition); the
-        // unshrunk perturbation allowed up to 3 typos.
-        assert!(
-            edit_distance(before, after) <= 2,
-            "not minimal: {before} → {after}"
-        );
+        assert!(edit_distance(before, after) <= 6, "{before} → {after}");
         assert!(
             (e.p_before >= 0.5) != (e.p_after >= 0.5),
             "a shrunk example still flips: {e:?}"

@@ -6,8 +6,6 @@
 //! Rows become *sparse* vectors (index, value): prediction is a sparse dot
 //! product, and training densifies them for linfa-logistic.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -166,25 +164,32 @@ impl FeaturePipeline {
             .iter()
             .map(|c| text_values(frame, c))
             .collect::<Result<_, _>>()?;
-        let mut counts: BTreeMap<u32, f64> = BTreeMap::new();
+        // Per row: bucket ids of every token, sorted and run-length counted
+        // (cheaper than a map for the ~60 tokens of a review).
+        let mut buckets: Vec<u32> = Vec::new();
         for (i, row) in rows.iter_mut().enumerate() {
-            counts.clear();
+            buckets.clear();
             for col in &columns {
                 if let Some(text) = col[i] {
-                    for token in tokens(text) {
-                        let bucket = hash_token(&token, self.text.buckets);
-                        *counts.entry(offset + bucket).or_default() += 1.0;
-                    }
+                    for_each_token_hash(text, |h| {
+                        buckets.push(offset + (h % self.text.buckets.max(1) as u64) as u32)
+                    });
                 }
             }
-            let norm = counts.values().map(|v| v * v).sum::<f64>().sqrt();
+            buckets.sort_unstable();
+            let start = row.len();
+            let mut k = 0;
+            while k < buckets.len() {
+                let b = buckets[k];
+                let run = buckets[k..].iter().take_while(|x| **x == b).count();
+                row.push((b, run as f64));
+                k += run;
+            }
+            let norm = row[start..].iter().map(|(_, v)| v * v).sum::<f64>().sqrt();
             if norm > 0.0 {
-                row.extend(
-                    counts
-                        .iter()
-                        .filter(|(_, v)| **v != 0.0)
-                        .map(|(k, v)| (*k, v / norm)),
-                );
+                for (_, v) in &mut row[start..] {
+                    *v /= norm;
+                }
             }
         }
         Ok(rows)
@@ -222,12 +227,29 @@ pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
 /// FNV-1a 64 of the token, modulo the bucket count. Fixed and
 /// platform-independent, so stored models hash identically everywhere.
 pub fn hash_token(token: &str, buckets: usize) -> u32 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in token.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    (fnv1a(token.as_bytes().iter().copied()) % buckets.max(1) as u64) as u32
+}
+
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Calls `f` with the FNV-1a hash of every token of [`tokens`], without
+/// allocating for ASCII tokens: lower-casing ASCII bytes on the fly gives the
+/// same bytes as `str::to_lowercase`, so hashes equal `hash_token`'s.
+fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
+    for t in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if t.chars().nth(1).is_none() {
+            continue;
+        }
+        if t.is_ascii() {
+            f(fnv1a(t.bytes().map(|b| b.to_ascii_lowercase())));
+        } else {
+            f(fnv1a(t.to_lowercase().bytes()));
+        }
     }
-    (h % buckets.max(1) as u64) as u32
 }
 
 fn numeric_values(frame: &DataFrame, column: &str) -> Result<Vec<Option<f64>>, ModelError> {
@@ -273,4 +295,21 @@ fn text_values<'a>(frame: &'a DataFrame, column: &str) -> Result<Vec<Option<&'a 
         ModelError::Input(format!("column {column:?} is {}, expected text", c.dtype()))
     })?;
     Ok(s.iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_token_hashes_equal_the_allocating_definition() {
+        let text = "Love THIS dress!! it's über-cute, 5'4\" & a_b x Ωmega ΣΑΣ";
+        let mut fast = Vec::new();
+        for_each_token_hash(text, |h| fast.push(h % 1024));
+        let slow: Vec<u64> = tokens(text)
+            .map(|t| u64::from(hash_token(&t, 1024)))
+            .collect();
+        assert_eq!(fast, slow);
+        assert_eq!(tokens("I love it, 5'4").collect::<Vec<_>>(), ["love", "it"]);
+    }
 }

@@ -128,7 +128,37 @@ impl Model for ReferenceModel {
 
     fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
         self.card.check_input(rows)?;
-        Ok(self.predict_sparse(&self.pipeline.transform(rows)?))
+        // Featurising is per row and independent: large batches are split
+        // across cores in contiguous chunks, so the output order (and every
+        // value) is the same as in one piece.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let n = rows.height();
+        if threads < 2 || n < 512 {
+            return Ok(self.predict_sparse(&self.pipeline.transform(rows)?));
+        }
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<Result<Vec<f64>, ModelError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .step_by(chunk)
+                .map(|start| {
+                    let part = rows.slice(start as i64, chunk);
+                    s.spawn(move || Ok(self.predict_sparse(&self.pipeline.transform(&part)?)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(ModelError::Input("a prediction thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut out = Vec::with_capacity(n);
+        for p in parts {
+            out.extend(p?);
+        }
+        Ok(out)
     }
 
     fn tensors(&self) -> Tensors {

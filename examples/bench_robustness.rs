@@ -1,0 +1,63 @@
+//! Benchmark: perturbed predictions per second of the reference model under
+//! two typos per review (perturb + features + predict), and the wall time of
+//! a 1,000-case robustness run once model and data are loaded.
+//!
+//! `cargo run --release --example bench_robustness [-- MODEL_ID]` (default reviews@1);
+//! `bench/robustness.py` runs it beside the scikit-learn peer.
+
+use std::time::Instant;
+
+use mltest::model::ReferenceModel;
+use mltest::prelude::*;
+use mltest::robust::{TrainingFacts, flip_rate};
+use mltest::store::ModelStore;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let id = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "reviews@1".into());
+    let model = ReferenceModel::load(&ModelStore::from_env(), &id)?;
+    let data = mltest::data::load_cached(&mltest::datasets::reviews())?;
+    let facts = TrainingFacts::of(&model);
+    let p = Perturb::new().text("Review Text", typos(2..=2));
+    let mut runs = Vec::new();
+    for seed in 0..15u64 {
+        let t = Instant::now();
+        let r = flip_rate(
+            &model,
+            &facts,
+            data.frame(),
+            data.info(),
+            &p,
+            1_000,
+            seed,
+            3,
+        )?;
+        runs.push((t.elapsed().as_secs_f64(), r.throughput, r.rate));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Prediction alone on 1,000 unperturbed rows: the share of the time that is the model.
+    let rows = data.frame().head(Some(1_000));
+    let mut predict = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        std::hint::black_box(mltest::model::Model::predict_proba(&model, &rows)?);
+        predict.push(t.elapsed().as_secs_f64());
+    }
+    predict.sort_by(f64::total_cmp);
+    let (wall, throughput, _) = runs[runs.len() / 2];
+    let mean_rate = runs.iter().map(|r| r.2).sum::<f64>() / runs.len() as f64;
+    println!(
+        "{}",
+        serde_json::json!({
+            "tool": "mltest",
+            "model": id,
+            "cases": 1000,
+            "run_s": (wall * 1e4).round() / 1e4,
+            "perturbed_predictions_per_s": throughput.round(),
+            "mean_flip_rate_15_seeds": (mean_rate * 1e4).round() / 1e4,
+            "predict_only_per_s": (1_000.0 / predict[7]).round(),
+        })
+    );
+    Ok(())
+}
