@@ -320,7 +320,11 @@ fn an_interrupted_run_leaves_no_version_says_interrupted_and_the_next_run_succee
         .collect();
     assert_eq!(
         checks,
-        vec![("data_gate".into(), true), ("evaluation".into(), true)]
+        vec![
+            ("data_gate".into(), true),
+            ("evaluation".into(), true),
+            ("robustness".into(), true)
+        ]
     );
 
     let runs = run_records(&out);

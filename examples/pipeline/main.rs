@@ -3,7 +3,8 @@
 //! 1. data gate — the `#[data_expectation]` checks of `tests/data_quality.rs`
 //!    (included below as a module: the same declarations, not a copy);
 //! 2. train — seeded split, reference model, a new version in the store;
-//! 3. evaluate — the stored version on the held-out rows against a minimum.
+//! 3. evaluate — the stored version on the held-out rows against a minimum,
+//!    then the `#[robustness]` checks of `tests/robustness.rs` on it.
 //!
 //! Steps run in order and a failed step stops the run with its report. Each
 //! step's outcome and duration go to a run record under
@@ -18,6 +19,10 @@ mod data_gate;
 #[path = "../../tests/data_quality.rs"]
 mod data_quality;
 mod evaluate_step;
+#[allow(dead_code)]
+#[path = "../../tests/robustness.rs"]
+mod robustness;
+mod robustness_step;
 mod run_record;
 mod train_step;
 
@@ -223,7 +228,7 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         format!("saved {}", trained.id),
     );
 
-    println!("\nstep 3/3  evaluate");
+    println!("\nstep 3/3  evaluate: held-out accuracy, then robustness");
     let t = Instant::now();
     match evaluate_step::run(&trained.model, &trained.id, &trained.test, store, &stamp()) {
         Ok(acc) => {
@@ -237,6 +242,22 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         Err(e) => {
             let _ = run.step("evaluate", "failed", t.elapsed().as_secs_f64(), e.clone());
             eprintln!("evaluate: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let t = Instant::now();
+    match robustness_step::run(&trained.id, store, &stamp()) {
+        Ok(()) => {
+            let _ = run.step(
+                "robustness",
+                "passed",
+                t.elapsed().as_secs_f64(),
+                "all passed",
+            );
+        }
+        Err(e) => {
+            let _ = run.step("robustness", "failed", t.elapsed().as_secs_f64(), e.clone());
+            eprintln!("robustness: {e}");
             return ExitCode::FAILURE;
         }
     }

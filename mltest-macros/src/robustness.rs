@@ -99,6 +99,8 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let descriptor = format_ident!("__MLTEST_ROBUSTNESS_{}", name);
     let body_fn = format_ident!("__mltest_robustness_body_{}", name);
     let inputs = &sig.inputs;
+    // A test that expects to fail is a demonstration; the pipeline skips it.
+    let expect_failure = func.attrs.iter().any(|a| a.path().is_ident("should_panic"));
     let output = &sig.output;
     let block = &func.block;
 
@@ -111,6 +113,8 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
+        #[::mltest::__private::linkme::distributed_slice(::mltest::__private::ROBUSTNESS_CHECKS)]
+        #[linkme(crate = ::mltest::__private::linkme)]
         static #descriptor: ::mltest::__private::RobustnessCheck = ::mltest::__private::RobustnessCheck {
             name: ::core::stringify!(#name),
             module_path: ::core::module_path!(),
@@ -123,6 +127,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             data: #data,
             seed: #seed,
             examples: #examples,
+            expect_failure: #expect_failure,
             body: #body_fn,
         };
 

@@ -30,7 +30,20 @@ pub struct RobustnessCheck {
     pub data: Option<fn() -> DataSource>,
     pub seed: Option<u64>,
     pub examples: usize,
+    /// The test carries `#[should_panic]`: a demonstration, skipped by pipelines.
+    pub expect_failure: bool,
     pub body: fn(Perturb) -> Perturb,
+}
+
+/// Every `#[robustness]` linked into this binary.
+#[linkme::distributed_slice]
+pub static ROBUSTNESS_CHECKS: [RobustnessCheck];
+
+/// The registered checks, sorted by test id.
+pub fn registered_robustness_checks() -> Vec<&'static RobustnessCheck> {
+    let mut v: Vec<&'static RobustnessCheck> = ROBUSTNESS_CHECKS.iter().collect();
+    v.sort_by_key(|c| c.test_id());
+    v
 }
 
 impl RobustnessCheck {
@@ -51,8 +64,9 @@ impl RobustnessCheck {
         }
     }
 
-    /// `MLTEST_SEED`, else the attribute's `seed`, else a hash of the test's
-    /// name (stable across runs and machines).
+    /// `MLTEST_SEED`, else the attribute's `seed`, else a hash of the
+    /// function's name (stable across runs and machines, and the same when
+    /// the pipeline includes the test file as a module).
     pub fn seed(&self) -> u64 {
         if let Some(s) = std::env::var("MLTEST_SEED")
             .ok()
@@ -61,11 +75,9 @@ impl RobustnessCheck {
             return s;
         }
         self.seed.unwrap_or_else(|| {
-            self.test_id()
-                .bytes()
-                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                    (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-                })
+            self.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
         })
     }
 
@@ -245,8 +257,18 @@ fn diff_window(before: &str, after: &str) -> (String, String) {
 
 /// Runs a check without panicking.
 pub fn evaluate_robustness(check: &RobustnessCheck) -> RobustnessRun {
+    evaluate_robustness_on(check, &ModelStore::from_env(), None)
+}
+
+/// Runs a check on another model (e.g. a freshly trained version) from a
+/// given store, without panicking.
+pub fn evaluate_robustness_on(
+    check: &RobustnessCheck,
+    store: &ModelStore,
+    model: Option<&str>,
+) -> RobustnessRun {
     let start = Instant::now();
-    let model_id = check.model_id();
+    let model_id = model.map_or_else(|| check.model_id(), str::to_string);
     let mut run = RobustnessRun {
         check_name: check.name.into(),
         test_id: check.test_id(),
@@ -258,7 +280,6 @@ pub fn evaluate_robustness(check: &RobustnessCheck) -> RobustnessRun {
         result: Err(String::new()),
         seconds: 0.0,
     };
-    let store = ModelStore::from_env();
     let stored = match store.load(&model_id) {
         Ok(s) => s,
         Err(e) => {

@@ -5,7 +5,10 @@ mod check;
 mod perturb;
 mod runner;
 
-pub use check::{RobustnessCheck, RobustnessRun, evaluate_robustness, run_robustness};
+pub use check::{
+    ROBUSTNESS_CHECKS, RobustnessCheck, RobustnessRun, evaluate_robustness, evaluate_robustness_on,
+    registered_robustness_checks, run_robustness,
+};
 pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
