@@ -66,6 +66,6 @@ pub mod __private {
     pub use linkme;
     pub use mltest_core::data::IntoDataSource;
     pub use mltest_core::expect::{IntoExpectations, Severity};
-    pub use mltest_core::robust::{ROBUSTNESS_CHECKS, RobustnessCheck, run_robustness};
+    pub use mltest_core::robust::{Expect, ROBUSTNESS_CHECKS, RobustnessCheck, run_robustness};
     pub use mltest_core::runner::{DATA_CHECKS, DataCheck, run_data_check};
 }

@@ -100,3 +100,74 @@ fn the_product_category_matters_little(p: Perturb) -> Perturb {
 fn zero_tolerance_for_typos_fails_with_shrunk_examples(p: Perturb) -> Perturb {
     p.text("Review Text", typos(1..=3))
 }
+
+// ---- CheckList-style invariance (INV) and direction (DIR) tests ----
+
+#[robustness(
+    reason = "INV: a sentence about delivery says nothing about the garment, so it should not \
+              change the verdict. reviews@1 flips 4.4% (44 of 1,000, 95% interval 3.3%-5.9%): \
+              a bag of words has no notion of what a sentence is about, and 'ordered', \
+              'online' and 'arrived' carry weight from the reviews they occur in. 6% holds \
+              this known weakness at today's level; a better text model should lower it.",
+    max_flip_rate = 0.06,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews
+)]
+fn a_delivery_sentence_rarely_changes_the_verdict(p: Perturb) -> Perturb {
+    p.text(
+        "Review Text",
+        append("I ordered it online and it arrived on Tuesday."),
+    )
+}
+
+#[robustness(
+    reason = "DIR: appending a clearly negative sentence must never make a recommendation more \
+              likely. reviews@1 raises P(recommend) in none of 1,000 cases; a single case would \
+              mean a negative word carries positive weight.",
+    max_flip_rate = 0.0,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews,
+    expect = "no_increase"
+)]
+fn a_negative_sentence_never_raises_the_recommendation(p: Perturb) -> Perturb {
+    p.text(
+        "Review Text",
+        append("Sadly it was cheap, itchy and I returned it."),
+    )
+}
+
+#[robustness(
+    reason = "DIR: appending a clearly positive sentence must never make a recommendation less \
+              likely (reviews@1: none of 1,000 cases).",
+    max_flip_rate = 0.0,
+    cases = 1000,
+    model = "reviews@1",
+    data = reviews,
+    expect = "no_decrease"
+)]
+fn a_positive_sentence_never_lowers_the_recommendation(p: Perturb) -> Perturb {
+    p.text(
+        "Review Text",
+        append("I love it, it is perfect and so comfortable."),
+    )
+}
+
+// ---- against the previous version ----
+
+#[robustness(
+    reason = "Whatever the champion is, it may not be more fragile under typos than reviews@1, \
+              the first reviewed version, by more than half a point on the same 1,000 cases \
+              (same seed). Today the champion is reviews@1, so the rates are equal; when the \
+              alias moves, this test compares the new champion with it.",
+    max_flip_rate = 0.05,
+    cases = 1000,
+    model = "reviews",
+    data = reviews,
+    baseline = "reviews@1",
+    margin = 0.005
+)]
+fn the_champion_is_no_more_fragile_than_reviews_1(p: Perturb) -> Perturb {
+    p.text("Review Text", typos(2..=2))
+}

@@ -166,3 +166,68 @@ fn a_missing_perturbed_column_is_a_clear_error() {
         "{e}"
     );
 }
+
+/// `baseline`: a model more fragile than its baseline by more than the margin
+/// fails, and the report shows both rates on the same cases.
+#[test]
+fn a_candidate_more_fragile_than_its_baseline_fails() {
+    use mltest::model::Model;
+    use mltest::robust::{Expect, RobustnessCheck, evaluate_robustness_on};
+    let (robust, data) = setup();
+    let dir = tempfile::tempdir().unwrap();
+    let store = mltest::store::ModelStore::open(dir.path());
+    robust.save(&store, "m").unwrap();
+    // Eight hashed buckets: almost every typo moves a token into another bucket's weight.
+    let config = TrainConfig {
+        buckets: 8,
+        max_iterations: 40,
+        ..TrainConfig::reviews()
+    };
+    let fragile = train(data.frame(), &config, data.info()).unwrap();
+    fragile.save(&store, "m").unwrap();
+    fn perturb(p: Perturb) -> Perturb {
+        p.text("Review Text", typos(3..=3))
+    }
+    fn generated() -> DataSource {
+        DataSource::generated(ReviewsSpec::new(2_000, 8))
+    }
+    let check = RobustnessCheck {
+        name: "fragile",
+        module_path: "robustness_engine",
+        file: file!(),
+        line: line!(),
+        reason: "test",
+        max_flip_rate: 1.0,
+        cases: 1_000,
+        model: "m@1",
+        data: Some(generated),
+        seed: Some(5),
+        examples: 1,
+        expect_failure: false,
+        expect: Expect::NoFlip,
+        baseline: Some("m@2"),
+        margin: 0.005,
+        body: perturb,
+    };
+    let run = evaluate_robustness_on(&check, &store, None);
+    let rate = run.result.as_ref().unwrap().rate;
+    let base = run.baseline.as_ref().unwrap().1.as_ref().unwrap().rate;
+    assert!(
+        rate > base + 0.005,
+        "m@1 must be more fragile than m@2: {rate} vs {base}"
+    );
+    assert!(!run.passed());
+    assert!(
+        run.report()
+            .contains("baseline: m@2 0 (0 of 1,000) on the same cases"),
+        "{}",
+        run.report()
+    );
+    // The other way round it passes.
+    let check = RobustnessCheck {
+        model: "m@2",
+        baseline: Some("m@1"),
+        ..check
+    };
+    assert!(evaluate_robustness_on(&check, &store, None).passed());
+}

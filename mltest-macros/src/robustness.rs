@@ -17,6 +17,9 @@ const KEYS: &[&str] = &[
     "data",
     "seed",
     "examples",
+    "expect",
+    "baseline",
+    "margin",
 ];
 
 pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
@@ -65,6 +68,43 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             quote!(::core::option::Option::Some(|| ::mltest::__private::IntoDataSource::into_data_source(#p())))
         }
         None => quote!(::core::option::Option::None),
+    };
+
+    let expect = match args::lit_str(&args, "expect")? {
+        None => quote!(::mltest::__private::Expect::NoFlip),
+        Some(s) => match s.value().as_str() {
+            "no_flip" => quote!(::mltest::__private::Expect::NoFlip),
+            "no_increase" => quote!(::mltest::__private::Expect::NoIncrease),
+            "no_decrease" => quote!(::mltest::__private::Expect::NoDecrease),
+            other => {
+                return Err(syn::Error::new(
+                    s.span(),
+                    format!(
+                        "unknown expect \"{other}\"; expected \"no_flip\", \"no_increase\" or \"no_decrease\""
+                    ),
+                ));
+            }
+        },
+    };
+    let baseline = match args::lit_str(&args, "baseline")? {
+        Some(b) if b.value().contains('@') => quote!(::core::option::Option::Some(#b)),
+        Some(b) => {
+            return Err(syn::Error::new(
+                b.span(),
+                "`baseline` is a model id: NAME@VERSION or NAME@ALIAS",
+            ));
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let margin = match args::lit_f64(&args, "margin")? {
+        Some((m, span)) if !(0.0..=1.0).contains(&m) => {
+            return Err(syn::Error::new(
+                span,
+                "`margin` is a share of cases, in [0, 1]",
+            ));
+        }
+        Some((m, _)) => m,
+        None => 0.01,
     };
 
     let sig = &func.sig;
@@ -128,6 +168,9 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             seed: #seed,
             examples: #examples,
             expect_failure: #expect_failure,
+            expect: #expect,
+            baseline: #baseline,
+            margin: #margin,
             body: #body_fn,
         };
 

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::perturb::Perturb;
-use super::runner::{FlipRate, TrainingFacts, flip_rate};
+use super::runner::{Expect, FlipRate, TrainingFacts, violation_rate};
 use crate::data::{DataInfo, DataSource, load_cached};
 use crate::model::ReferenceModel;
 use crate::outdir;
@@ -32,6 +32,12 @@ pub struct RobustnessCheck {
     pub examples: usize,
     /// The test carries `#[should_panic]`: a demonstration, skipped by pipelines.
     pub expect_failure: bool,
+    /// What counts as a violation (default: a flipped label).
+    pub expect: Expect,
+    /// A version to compare with on the same cases.
+    pub baseline: Option<&'static str>,
+    /// How much worse than the baseline the model may be.
+    pub margin: f64,
     pub body: fn(Perturb) -> Perturb,
 }
 
@@ -101,13 +107,23 @@ pub struct RobustnessRun {
     pub max_flip_rate: f64,
     pub data: Option<DataInfo>,
     pub result: Result<FlipRate, String>,
+    pub expect: Expect,
+    /// The baseline's id and its rate on the same cases.
+    pub baseline: Option<(String, Result<FlipRate, String>)>,
+    pub margin: f64,
     pub seconds: f64,
 }
 
 impl RobustnessRun {
     /// Flip rate within the bound (and the run worked).
     pub fn passed(&self) -> bool {
-        matches!(&self.result, Ok(r) if r.rate <= self.max_flip_rate)
+        let within = matches!(&self.result, Ok(r) if r.rate <= self.max_flip_rate);
+        within
+            && match (&self.baseline, &self.result) {
+                (None, _) => true,
+                (Some((_, Ok(b))), Ok(r)) => r.rate <= b.rate + self.margin,
+                _ => false,
+            }
     }
 
     /// The report: what was expected, what was seen, the minimal flips, how to rerun.
@@ -121,18 +137,31 @@ impl RobustnessRun {
             Err(e) => s.push_str(&format!("  error:    {e}\n")),
             Ok(r) => {
                 s.push_str(&format!(
-                    "  check:    flip rate <= {} under {}\n",
+                    "  check:    {} <= {} under {}\n",
+                    self.expect.describe(),
                     fig(self.max_flip_rate),
                     r.perturbation
                 ));
                 s.push_str(&format!(
-                    "  observed: {} ({} of {} cases flipped); 95% interval [{}, {}]\n",
+                    "  observed: {} ({} of {} cases); 95% interval [{}, {}]\n",
                     fig(r.rate),
                     thousands(r.flips),
                     thousands(r.cases),
                     fig(r.interval.0),
                     fig(r.interval.1)
                 ));
+                if let Some((id, b)) = &self.baseline {
+                    match b {
+                        Ok(b) => s.push_str(&format!(
+                            "  baseline: {id} {} ({} of {}) on the same cases; allowed: at most {} more\n",
+                            fig(b.rate),
+                            thousands(b.flips),
+                            thousands(b.cases),
+                            fig(self.margin)
+                        )),
+                        Err(e) => s.push_str(&format!("  baseline: {id}: {e}\n")),
+                    }
+                }
                 if !r.examples.is_empty() {
                     s.push_str(&format!(
                         "  minimal flipping examples ({} of {}, shrunk):\n",
@@ -186,7 +215,14 @@ impl RobustnessRun {
             (Ok(_), false) => Verdict::Fail,
         };
         let details = self.result.as_ref().ok().map(|r| {
+            let baseline = self
+                .baseline
+                .as_ref()
+                .and_then(|(id, b)| b.as_ref().ok().map(|b| (id.clone(), b.rate)));
             serde_json::json!({
+                "expect": self.expect,
+                "baseline": baseline.as_ref().map(|b| &b.0),
+                "baseline_rate": baseline.as_ref().map(|b| b.1),
                 "cases": r.cases,
                 "flips": r.flips,
                 "interval_low": r.interval.0,
@@ -278,6 +314,9 @@ pub fn evaluate_robustness_on(
         max_flip_rate: check.max_flip_rate,
         data: None,
         result: Err(String::new()),
+        expect: check.expect,
+        baseline: None,
+        margin: check.margin,
         seconds: 0.0,
     };
     let stored = match store.load(&model_id) {
@@ -329,18 +368,28 @@ pub fn evaluate_robustness_on(
             return run;
         }
     };
-    let facts = TrainingFacts::of(&model);
-    run.result = flip_rate(
-        &model,
-        &facts,
-        data.frame(),
-        data.info(),
-        &perturb,
-        check.cases(),
-        check.seed(),
-        check.examples,
-    )
-    .map_err(|e| e.to_string());
+    let measure = |m: &ReferenceModel| {
+        violation_rate(
+            m,
+            &TrainingFacts::of(m),
+            data.frame(),
+            data.info(),
+            &perturb,
+            check.cases(),
+            check.seed(),
+            check.examples,
+            check.expect,
+        )
+        .map_err(|e| e.to_string())
+    };
+    run.result = measure(&model);
+    if let Some(b) = check.baseline {
+        // The same seed and cases: the difference is the models', not the sample's.
+        let result = ReferenceModel::load(store, b)
+            .map_err(|e| format!("baseline: {e}"))
+            .and_then(|m| measure(&m));
+        run.baseline = Some((b.to_string(), result));
+    }
     run.seconds = start.elapsed().as_secs_f64();
     run
 }

@@ -13,4 +13,6 @@ pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
 };
-pub use runner::{FlipExample, FlipRate, RobustError, TrainingFacts, flip_rate};
+pub use runner::{
+    Expect, FlipExample, FlipRate, RobustError, TrainingFacts, flip_rate, violation_rate,
+};

@@ -52,6 +52,40 @@ impl TrainingFacts {
     }
 }
 
+/// What counts as a violation (CheckList's INV and DIR tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Invariance: the predicted label must not change.
+    #[default]
+    NoFlip,
+    /// Direction: P(positive) must not rise (e.g. after a negative sentence).
+    NoIncrease,
+    /// Direction: P(positive) must not fall (e.g. after a positive sentence).
+    NoDecrease,
+}
+
+impl Expect {
+    /// Whether a case with these probabilities violates the expectation.
+    pub fn violated(self, before: f64, after: f64) -> bool {
+        // A tolerance of 1e-9 keeps rounding noise from counting as movement.
+        match self {
+            Expect::NoFlip => (before >= 0.5) != (after >= 0.5),
+            Expect::NoIncrease => after > before + 1e-9,
+            Expect::NoDecrease => after < before - 1e-9,
+        }
+    }
+
+    /// For reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Expect::NoFlip => "flip rate",
+            Expect::NoIncrease => "share of cases where P(positive) rose",
+            Expect::NoDecrease => "share of cases where P(positive) fell",
+        }
+    }
+}
+
 /// A flipping case, shrunk: the row before and after, with both probabilities.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlipExample {
@@ -246,6 +280,32 @@ pub fn flip_rate(
     seed: u64,
     examples: usize,
 ) -> Result<FlipRate, RobustError> {
+    violation_rate(
+        model,
+        facts,
+        frame,
+        data,
+        perturb,
+        cases,
+        seed,
+        examples,
+        Expect::NoFlip,
+    )
+}
+
+/// [`flip_rate`] with another notion of violation ([`Expect`]).
+#[allow(clippy::too_many_arguments)]
+pub fn violation_rate(
+    model: &dyn Model,
+    facts: &TrainingFacts,
+    frame: &DataFrame,
+    data: &DataInfo,
+    perturb: &Perturb,
+    cases: usize,
+    seed: u64,
+    examples: usize,
+    expect: Expect,
+) -> Result<FlipRate, RobustError> {
     let start = Instant::now();
     let steps = perturb.steps();
     if steps.is_empty() {
@@ -350,7 +410,7 @@ pub fn flip_rate(
     let p_before = model.predict_proba(&sample)?;
 
     let flipped: Vec<usize> = (0..n)
-        .filter(|&i| (p_before[i] >= 0.5) != (p_after[i] >= 0.5))
+        .filter(|&i| expect.violated(p_before[i], p_after[i]))
         .collect();
     let flips = flipped.len() as u64;
     let rate = flips as f64 / n as f64;
@@ -367,14 +427,14 @@ pub fn flip_rate(
     let mut shrunk = Vec::new();
     for i in telling {
         let row_frame = sample.slice(i as i64, 1);
-        let before_label = p_before[i] >= 0.5;
+        let before_p = p_before[i];
         let still_flips = |ops: &[Op]| -> Option<f64> {
             let row = perturb_row(steps, ops, &originals[i], facts);
             let cells: BTreeMap<String, Vec<Cell>> =
                 row.into_iter().map(|(c, v)| (c, vec![v])).collect();
             let f = with_cells(&row_frame, &cells).ok()?;
             let p = model.predict_proba(&f).ok()?[0];
-            ((p >= 0.5) != before_label).then_some(p)
+            expect.violated(before_p, p).then_some(p)
         };
         let tree = &mut trees[i];
         let mut best = tree.current();
