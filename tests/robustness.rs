@@ -171,3 +171,42 @@ fn a_positive_sentence_never_lowers_the_recommendation(p: Perturb) -> Perturb {
 fn the_champion_is_no_more_fragile_than_reviews_1(p: Perturb) -> Perturb {
     p.text("Review Text", typos(2..=2))
 }
+
+// ---- slices ----
+
+/// Accuracy per department on the held-out rows (the seed-42 split reviews@1
+/// was evaluated on), against overall.
+#[test]
+fn no_department_is_much_worse_served_than_overall() {
+    use mltest::model::ReferenceModel;
+    use mltest::model::train::split;
+    use mltest::robust::slice_accuracy;
+    let reason = "Each department with at least 100 held-out rows must be within 4 points of \
+                  overall accuracy. reviews@1: overall 0.890, weakest Dresses 0.873 (1,277 rows), \
+                  strongest Jackets 0.915. 4 points is about the 95% half-width of the smallest \
+                  judged segment (Jackets, 176 rows), so a wider gap is not sampling noise but a \
+                  product line the model serves worse.";
+    let model = ReferenceModel::load(&mltest::store::ModelStore::from_env(), "reviews@1").unwrap();
+    let data = mltest::data::load_cached(&reviews()).unwrap();
+    let (_, test) = split(data.frame(), 42, 0.2).unwrap();
+    let slices = slice_accuracy(&model, &test, "Recommended IND", "Department Name", 100).unwrap();
+    let record = slices.record(
+        "no_department_is_much_worse_served_than_overall",
+        reason,
+        0.04,
+        "reviews@1",
+        file!(),
+        line!(),
+    );
+    mltest::runner::publish_records(&[record]);
+    assert!(
+        slices.failing(0.04).is_empty(),
+        "{}",
+        slices.report("departments", reason, 0.04)
+    );
+    assert!(
+        slices.segments.len() >= 5,
+        "{}",
+        slices.report("departments", reason, 0.04)
+    );
+}

@@ -394,11 +394,102 @@ pub fn evaluate_robustness_on(
     run
 }
 
-/// Entry point of a generated `#[robustness]` test.
+/// Where a test file's failing seeds are kept: `tests/robustness.rs` →
+/// `tests/robustness.mltest-regressions` (commit it, as proptest's
+/// regression files are committed).
+pub fn regressions_path(file: &str) -> std::path::PathBuf {
+    let base = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    base.join(file).with_extension("mltest-regressions")
+}
+
+/// Seeds persisted for a test.
+pub fn persisted_seeds(file: &str, test_id: &str) -> Vec<u64> {
+    std::fs::read_to_string(regressions_path(file))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once(' '))
+        .filter(|(t, _)| *t == test_id)
+        .filter_map(|(_, s)| s.trim().parse().ok())
+        .collect()
+}
+
+fn persist_seed(file: &str, test_id: &str, seed: u64) {
+    use std::io::Write;
+    if persisted_seeds(file, test_id).contains(&seed) {
+        return;
+    }
+    let path = regressions_path(file);
+    let new = !path.exists();
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        if new {
+            let _ = writeln!(
+                f,
+                "# Seeds with which a #[robustness] test failed; each is replayed on every run.\n# Commit this file. Format: TEST SEED"
+            );
+        }
+        let _ = writeln!(f, "{test_id} {seed}");
+    }
+}
+
+/// Entry point of a generated `#[robustness]` test: the test's own seed,
+/// then every persisted failing seed; a failure persists its seed.
 pub fn run_robustness(check: &RobustnessCheck) {
     let run = evaluate_robustness(check);
     crate::runner::publish_records(&[run.record(check.file, check.line)]);
+    let persist = !check.expect_failure && std::env::var_os("MLTEST_SEED").is_none();
     if !run.passed() {
+        if let (true, Ok(r)) = (persist, &run.result) {
+            persist_seed(check.file, &check.test_id(), r.seed);
+        }
         panic!("{}", run.report());
+    }
+    if check.expect_failure || std::env::var_os("MLTEST_SEED").is_some() {
+        return;
+    }
+    let own = check.seed();
+    for seed in persisted_seeds(check.file, &check.test_id())
+        .into_iter()
+        .filter(|s| *s != own)
+    {
+        let replay = RobustnessCheck {
+            seed: Some(seed),
+            ..*check
+        };
+        let run = evaluate_robustness(&replay);
+        if !run.passed() {
+            panic!(
+                "persisted failing seed {seed} (from {}):\n{}",
+                regressions_path(check.file).display(),
+                run.report()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failing_seeds_are_persisted_once_per_test_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("robustness.rs");
+        let file = file.to_str().unwrap();
+        persist_seed(file, "typos", 42);
+        persist_seed(file, "typos", 42);
+        persist_seed(file, "typos", 7);
+        persist_seed(file, "age", 42);
+        assert_eq!(persisted_seeds(file, "typos"), vec![42, 7]);
+        assert_eq!(persisted_seeds(file, "age"), vec![42]);
+        let text = std::fs::read_to_string(regressions_path(file)).unwrap();
+        assert!(text.starts_with("# Seeds with which a #[robustness] test failed"));
+        assert_eq!(text.lines().filter(|l| !l.starts_with('#')).count(), 3);
     }
 }

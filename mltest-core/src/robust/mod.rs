@@ -4,6 +4,7 @@
 mod check;
 mod perturb;
 mod runner;
+mod slices;
 
 pub use check::{
     ROBUSTNESS_CHECKS, RobustnessCheck, RobustnessRun, evaluate_robustness, evaluate_robustness_on,
@@ -16,3 +17,4 @@ pub use perturb::{
 pub use runner::{
     Expect, FlipExample, FlipRate, RobustError, TrainingFacts, flip_rate, violation_rate,
 };
+pub use slices::{SliceFigure, SliceReport, slice_accuracy};
