@@ -58,6 +58,8 @@ pub enum Op {
     Swap(f64),
     SwapUnseen,
     Null,
+    /// Leave the cell as it is (a null step that did not fire).
+    Keep,
     /// A value from a user strategy.
     Set(Cell),
 }
@@ -98,12 +100,16 @@ pub enum Step {
         scale: NoiseScale,
         clip: Option<(f64, f64)>,
     },
+    /// `allowed`: the declared value set, when bounded by [`Perturb::within`].
     Swap {
         column: String,
         unseen: bool,
+        allowed: Option<Vec<String>>,
     },
+    /// Missing with this probability per case (1 unless bounded by a declared null rate).
     Null {
         column: String,
+        probability: f64,
     },
     Custom {
         column: String,
@@ -124,7 +130,7 @@ impl Step {
             Step::Text { column, .. }
             | Step::Noise { column, .. }
             | Step::Swap { column, .. }
-            | Step::Null { column }
+            | Step::Null { column, .. }
             | Step::Custom { column, .. } => column,
         }
     }
@@ -151,12 +157,21 @@ impl Step {
             Step::Swap {
                 column,
                 unseen: false,
+                ..
             } => format!("category swapped on {column:?}"),
             Step::Swap {
                 column,
                 unseen: true,
+                ..
             } => format!("unseen category on {column:?}"),
-            Step::Null { column } => format!("{column:?} set missing"),
+            Step::Null {
+                column,
+                probability,
+            } if *probability >= 1.0 => format!("{column:?} set missing"),
+            Step::Null {
+                column,
+                probability,
+            } => format!("{column:?} set missing with probability {probability}"),
             Step::Custom { column, .. } => format!("custom strategy on {column:?}"),
         }
     }
@@ -192,7 +207,15 @@ impl Step {
             Step::Noise { .. } => (-1.0..1.0f64).prop_map(Op::Noise).boxed(),
             Step::Swap { unseen: false, .. } => (0.0..1.0f64).prop_map(Op::Swap).boxed(),
             Step::Swap { unseen: true, .. } => Just(Op::SwapUnseen).boxed(),
-            Step::Null { .. } => Just(Op::Null).boxed(),
+            Step::Null { probability, .. } => {
+                if *probability >= 1.0 {
+                    Just(Op::Null).boxed()
+                } else {
+                    proptest::bool::weighted(probability.max(0.0))
+                        .prop_map(|null| if null { Op::Null } else { Op::Keep })
+                        .boxed()
+                }
+            }
             Step::Custom { strategy, .. } => strategy(original).prop_map(Op::Set).boxed(),
         }
     }
@@ -249,6 +272,7 @@ impl Perturb {
         self.steps.push(Step::Swap {
             column: column.into(),
             unseen: false,
+            allowed: None,
         });
         self
     }
@@ -258,6 +282,7 @@ impl Perturb {
         self.steps.push(Step::Swap {
             column: column.into(),
             unseen: true,
+            allowed: None,
         });
         self
     }
@@ -266,7 +291,73 @@ impl Perturb {
     pub fn null(mut self, column: &str) -> Self {
         self.steps.push(Step::Null {
             column: column.into(),
+            probability: 1.0,
         });
+        self
+    }
+
+    /// Keeps perturbed rows legal by the data expectations: a declared range
+    /// clips numeric noise, a declared value set bounds category swaps, and a
+    /// declared ceiling on a column's null fraction sets how often null
+    /// injection fires (a column declared never missing is never nulled).
+    /// So the data suite and the robustness suite share one definition of a
+    /// legal row.
+    ///
+    /// ```
+    /// use mltest_core::expect::column;
+    /// use mltest_core::robust::{noise, Perturb, Step};
+    /// let legal = vec![column("Age").values().between(18.0, 99.0), column("Title").null_fraction().at_most(0.2)];
+    /// let p = Perturb::new().numeric("Age", noise(5.0)).null("Title").within(&legal);
+    /// assert!(matches!(p.steps()[0], Step::Noise { clip: Some((18.0, 99.0)), .. }));
+    /// assert!(matches!(p.steps()[1], Step::Null { probability, .. } if probability == 0.2));
+    /// ```
+    pub fn within(mut self, expectations: &[crate::expect::Expectation]) -> Self {
+        use crate::expect::{Bound, Metric, Segment, Value};
+        for e in expectations.iter().filter(|e| e.segment == Segment::All) {
+            for step in self.steps.iter_mut() {
+                match (&e.metric, step) {
+                    (
+                        Metric::InRangeFraction { column, min, max },
+                        Step::Noise {
+                            column: c, clip, ..
+                        },
+                    ) if c == column => {
+                        *clip = Some((
+                            min.unwrap_or(f64::NEG_INFINITY),
+                            max.unwrap_or(f64::INFINITY),
+                        ));
+                    }
+                    (
+                        Metric::InSetFraction { column, values },
+                        Step::Swap {
+                            column: c, allowed, ..
+                        },
+                    ) if c == column => {
+                        *allowed = Some(
+                            values
+                                .iter()
+                                .map(|v| match v {
+                                    Value::Str(s) => s.clone(),
+                                    other => other.to_string(),
+                                })
+                                .collect(),
+                        );
+                    }
+                    (
+                        Metric::NullFraction { column },
+                        Step::Null {
+                            column: c,
+                            probability,
+                        },
+                    ) if c == column => {
+                        if let Bound::AtMost { max } = e.bound {
+                            *probability = probability.min(max);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
         self
     }
 

@@ -137,6 +137,7 @@ fn cell_at(column: &Column, i: usize) -> Cell {
 fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) -> Cell {
     match (step, op) {
         (_, Op::Null) => Cell::Null,
+        (_, Op::Keep) => cell.clone(),
         (_, Op::Set(c)) => c.clone(),
         (Step::Text { .. }, op) => {
             let text = match cell {
@@ -177,14 +178,19 @@ fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) -> Cell {
                 _ => Cell::Float(y),
             }
         }
-        (Step::Swap { column, .. }, Op::Swap(frac)) => {
+        (
+            Step::Swap {
+                column, allowed, ..
+            },
+            Op::Swap(frac),
+        ) => {
             let current = match cell {
                 Cell::Text(s) => Some(s.as_str()),
                 _ => None,
             };
-            let others: Vec<&String> = facts
-                .categories
-                .get(column)
+            // The declared value set when there is one, else what training saw.
+            let pool = allowed.as_ref().or_else(|| facts.categories.get(column));
+            let others: Vec<&String> = pool
                 .map(|c| c.iter().filter(|v| Some(v.as_str()) != current).collect())
                 .unwrap_or_default();
             match others
@@ -541,6 +547,7 @@ mod tests {
         let step = Step::Swap {
             column: "Dept".into(),
             unseen: false,
+            allowed: None,
         };
         let cell = Cell::Text("Tops".into());
         assert_eq!(
@@ -554,6 +561,7 @@ mod tests {
         let unseen = Step::Swap {
             column: "Dept".into(),
             unseen: true,
+            allowed: None,
         };
         assert_eq!(
             apply(&unseen, &Op::SwapUnseen, &cell, &facts()),
