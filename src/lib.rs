@@ -30,7 +30,7 @@ pub use mltest_core::data::{
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{junit, model, outdir, record, robust, runner, stats, store};
+pub use mltest_core::{clock, junit, model, outdir, record, robust, runner, stats, store};
 
 /// Built-in data sets, usable as fixtures.
 pub mod datasets {

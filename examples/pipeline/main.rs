@@ -146,10 +146,7 @@ fn watch_signals(run: run_record::Run) {
 }
 
 fn stamp() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    mltest::junit::iso8601(t) + "Z"
+    mltest::clock::iso_now()
 }
 
 fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {

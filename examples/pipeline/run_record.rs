@@ -40,10 +40,7 @@ pub struct Run {
 }
 
 fn now() -> String {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64());
-    mltest::junit::iso8601(t) + "Z"
+    mltest::clock::iso_now()
 }
 
 impl Run {

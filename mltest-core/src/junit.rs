@@ -82,7 +82,7 @@ pub fn render(binary: &str, records: &[Record]) -> std::io::Result<String> {
     let timestamp = if timestamp.is_finite() {
         iso8601(timestamp)
     } else {
-        iso8601(now())
+        iso8601(crate::clock::unix_now())
     };
     let suite = BytesStart::new("testsuite").with_attributes([
         ("name", binary),
@@ -222,12 +222,6 @@ fn clean(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Unix seconds → `YYYY-MM-DDTHH:MM:SS` (UTC), without a date crate.

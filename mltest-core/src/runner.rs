@@ -33,10 +33,7 @@ pub struct DataCheck {
 impl DataCheck {
     /// The name libtest gives the test: its module path below the crate, then the function.
     pub fn test_id(&self) -> String {
-        match self.module_path.split_once("::") {
-            Some((_, rest)) => format!("{rest}::{}", self.name),
-            None => self.name.to_string(),
-        }
+        crate::clock::libtest_id(self.module_path, self.name)
     }
 }
 
@@ -113,9 +110,7 @@ impl CheckRun {
 
     /// One record per check.
     pub fn records(&self, file: &str, line: u32) -> Vec<Record> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64());
+        let now = crate::clock::unix_now();
         let per_check = self.seconds / self.outcomes.len().max(1) as f64;
         self.outcomes
             .iter()

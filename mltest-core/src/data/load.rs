@@ -94,7 +94,9 @@ fn polars_dtype(d: DType) -> DataType {
     }
 }
 
-fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
+/// The CSV reader with the load options' null tokens, dtype overrides and
+/// inference length: shared by loading and by streaming evaluation.
+pub(crate) fn csv_reader(path: &Path, opts: &LoadOptions) -> Result<LazyCsvReader, DataError> {
     let pl_path = PlRefPath::try_from_path(path).map_err(|e| DataError::Io {
         path: path.to_path_buf(),
         source: std::io::Error::other(e.to_string()),
@@ -115,6 +117,11 @@ fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
             .collect();
         reader = reader.with_dtype_overwrite(Some(Arc::new(schema)));
     }
+    Ok(reader)
+}
+
+fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
+    let reader = csv_reader(path, opts)?;
     if !path.exists() {
         return Err(DataError::NotFound {
             path: path.to_path_buf(),
@@ -211,27 +218,7 @@ fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFram
     if text_cols.is_empty() {
         return Ok(frame);
     }
-    let tokens = Series::new(
-        "tokens".into(),
-        opts.null_tokens
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>(),
-    );
-    let exprs: Vec<Expr> = text_cols
-        .iter()
-        .map(|c| {
-            let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
-            when(
-                trimmed
-                    .clone()
-                    .is_in(lit(tokens.clone()).implode(false), false),
-            )
-            .then(lit(NULL).cast(DataType::String))
-            .otherwise(trimmed)
-            .alias(c.as_str())
-        })
-        .collect();
+    let exprs = trim_exprs(&frame.schema(), opts);
     let mut frame = frame
         .lazy()
         .with_columns(exprs)
@@ -299,6 +286,34 @@ fn header_of(path: &Path) -> String {
         .and_then(|f| std::io::BufReader::new(f).lines().next())
         .and_then(Result::ok)
         .unwrap_or_default()
+}
+
+/// Per text column: strip whitespace, then map the null tokens to missing.
+/// The parser sees `" ?"` where a trimmed reader sees `"?"`, so tokens are
+/// applied again once the whitespace is gone.
+pub(crate) fn trim_exprs(schema: &Schema, opts: &LoadOptions) -> Vec<Expr> {
+    let tokens = Series::new(
+        "tokens".into(),
+        opts.null_tokens
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>(),
+    );
+    schema
+        .iter()
+        .filter(|(_, dt)| matches!(dt, DataType::String))
+        .map(|(c, _)| {
+            let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
+            when(
+                trimmed
+                    .clone()
+                    .is_in(lit(tokens.clone()).implode(false), false),
+            )
+            .then(lit(NULL).cast(DataType::String))
+            .otherwise(trimmed)
+            .alias(c.as_str())
+        })
+        .collect()
 }
 
 pub(crate) fn column_list(frame: &DataFrame) -> String {

@@ -8,7 +8,7 @@ mod dataset;
 mod dtype;
 mod error;
 pub mod generator;
-mod load;
+pub(crate) mod load;
 pub mod reviews;
 mod source;
 

@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use super::engine::{Evaluator, Table};
 use super::{CheckOutcome, EvalOptions, IntoExpectations};
-use crate::data::{DataError, DataInfo, DataSource, Location};
+use crate::data::{DataError, DataInfo, DataSource, Location, load};
 use crate::text;
 
 /// The outcomes of a streaming evaluation and the data set's provenance.
@@ -122,50 +122,26 @@ fn polars_err(path: &Path, e: PolarsError) -> DataError {
 
 /// The lazy scan of a file source, with its load options applied as plan steps.
 fn scan(source: &DataSource, path: &Path) -> Result<LazyFrame, DataError> {
-    let pl_path = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
     let opts = &source.options;
+    // Dtype overrides apply here as in a load (the scan reads them from the
+    // header); trimmed text columns are not re-typed to numbers (see above).
     let mut lf = match &source.location {
-        Location::Parquet(_) => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default())
-            .map_err(|e| DataError::Format {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?,
-        _ => LazyCsvReader::new(pl_path)
-            .with_infer_schema_length(opts.infer_rows)
-            .with_null_values(Some(NullValues::AllColumns(
-                opts.null_tokens
-                    .iter()
-                    .map(|t| PlSmallStr::from(t.as_str()))
-                    .collect(),
-            )))
+        Location::Parquet(_) => {
+            let pl_path = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
+            LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(|e| {
+                DataError::Format {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                }
+            })?
+        }
+        _ => load::csv_reader(path, opts)?
             .finish()
             .map_err(|e| polars_err(path, e))?,
     };
     let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
     if opts.trim {
-        let tokens = Series::new(
-            "tokens".into(),
-            opts.null_tokens
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>(),
-        );
-        let exprs: Vec<Expr> = schema
-            .iter()
-            .filter(|(_, dt)| matches!(dt, DataType::String))
-            .map(|(c, _)| {
-                let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
-                when(
-                    trimmed
-                        .clone()
-                        .is_in(lit(tokens.clone()).implode(false), false),
-                )
-                .then(lit(NULL).cast(DataType::String))
-                .otherwise(trimmed)
-                .alias(c.as_str())
-            })
-            .collect();
-        lf = lf.with_columns(exprs);
+        lf = lf.with_columns(load::trim_exprs(&schema, opts));
     }
     if matches!(source.location, Location::Csv(_)) && trailing_blank_lines(path) > 0 {
         // Only then: the filter reads every column, which a clean file never pays for.

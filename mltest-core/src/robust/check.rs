@@ -55,10 +55,7 @@ pub fn registered_robustness_checks() -> Vec<&'static RobustnessCheck> {
 impl RobustnessCheck {
     /// The test's libtest name.
     pub fn test_id(&self) -> String {
-        match self.module_path.split_once("::") {
-            Some((_, rest)) => format!("{rest}::{}", self.name),
-            None => self.name.to_string(),
-        }
+        crate::clock::libtest_id(self.module_path, self.name)
     }
 
     /// The model id, `NAME` meaning `NAME@champion`.
@@ -256,9 +253,7 @@ impl RobustnessRun {
             seed: self.result.as_ref().ok().map(|r| r.seed),
             model: Some(self.model.clone()),
             duration_s: self.seconds,
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            timestamp: crate::clock::unix_now(),
             file: file.to_string(),
             line,
             report: self.report(),

@@ -186,9 +186,7 @@ impl SliceReport {
             seed: None,
             model: Some(model.to_string()),
             duration_s: 0.0,
-            timestamp: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64()),
+            timestamp: crate::clock::unix_now(),
             file: file.to_string(),
             line,
             report: self.report(test, reason, margin),

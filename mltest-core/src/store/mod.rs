@@ -193,7 +193,7 @@ impl ModelStore {
         let version = self.versions(name)?.last().copied().unwrap_or(0) + 1;
         card.name = name.to_string();
         card.version = version;
-        card.created_at = crate::junit::iso8601(now()) + "Z";
+        card.created_at = crate::clock::iso_now();
         card.tensors_sha256 = tensors_sha256(tensors);
         let bytes = encode(&card, tensors)?;
         let sha = crate::text::sha256_hex(&bytes);
@@ -605,7 +605,7 @@ impl ModelStore {
         let mut aliases = self.aliases(name)?;
         let from = aliases.insert(alias.to_string(), to);
         let m = AliasMove {
-            time: crate::junit::iso8601(now()) + "Z",
+            time: crate::clock::iso_now(),
             alias: alias.to_string(),
             action: action.to_string(),
             from,
@@ -734,10 +734,4 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(StoreError::io(dir))
-}
-
-fn now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
