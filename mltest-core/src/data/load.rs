@@ -218,7 +218,7 @@ fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFram
     if text_cols.is_empty() {
         return Ok(frame);
     }
-    let exprs = trim_exprs(&frame.schema(), opts);
+    let exprs = trim_exprs(frame.schema(), opts);
     let mut frame = frame
         .lazy()
         .with_columns(exprs)
