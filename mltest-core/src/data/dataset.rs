@@ -49,11 +49,17 @@ pub struct Dataset {
     pub(crate) frame: DataFrame,
 }
 
+/// Identity of an in-memory frame: sha256 of its name and schema (hashing
+/// every value would cost a full pass for a figure only reports show).
+pub(crate) fn frame_fingerprint(name: &str, frame: &DataFrame) -> String {
+    crate::text::sha256_hex(format!("{name}:{:?}", frame.schema()).as_bytes())
+}
+
 impl Dataset {
     /// Wraps a frame already in memory (sha256 over its name and shape).
     pub fn from_frame(name: impl Into<String>, frame: DataFrame) -> Self {
         let name = name.into();
-        let sha = crate::text::sha256_hex(format!("{name}:{:?}", frame.schema()).as_bytes());
+        let sha = frame_fingerprint(&name, &frame);
         Dataset {
             info: DataInfo {
                 origin: format!("in-memory frame {name:?}"),

@@ -45,7 +45,7 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
         }
         Location::Frame(frame) => {
             let frame = (**frame).clone();
-            let sha = text::sha256_hex(format!("{}:{:?}", source.name, frame.schema()).as_bytes());
+            let sha = super::dataset::frame_fingerprint(&source.name, &frame);
             (frame, format!("in-memory frame {:?}", source.name), sha)
         }
     };

@@ -130,6 +130,11 @@ impl Table {
     fn known_empty(&self) -> bool {
         self.rows == Some(0)
     }
+
+    /// The logical type of a column (`Other` when it is absent).
+    fn dtype(&self, name: &str) -> DType {
+        self.schema.get(name).map_or(DType::Other, DType::of)
+    }
 }
 
 /// Collects on the table's engine (streaming for large scans).
@@ -269,9 +274,7 @@ impl Evaluator {
     }
 
     fn dtype_of(&self, column: Option<&str>) -> DType {
-        column
-            .and_then(|c| self.frame.column(c).ok())
-            .map_or(DType::Other, |c| DType::of(c.dtype()))
+        column.map_or(DType::Other, |c| self.frame.dtype(c))
     }
 
     fn missing(&self, column: &str) -> CheckError {
@@ -865,11 +868,7 @@ fn aggregates(i: usize, e: &Expectation, pred: Option<Expr>, dtype: DType) -> Ve
 
 /// The rows that make a check fail (for examples).
 fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
-    let dtype = |c: &str| {
-        frame
-            .column(c)
-            .map_or(DType::Other, |c| DType::of(c.dtype()))
-    };
+    let dtype = |c: &str| frame.dtype(c);
     Some(match &e.metric {
         Metric::NullFraction { column } => col(column.as_str()).is_null(),
         Metric::InRangeFraction { column, min, max } => col(column.as_str()).is_not_null().and(
@@ -995,11 +994,7 @@ fn lit_value(v: &Value, dtype: DType) -> Expr {
 }
 
 fn filter_expr(filter: &Filter, frame: &Table) -> Expr {
-    let dtype = |c: &str| {
-        frame
-            .column(c)
-            .map_or(DType::Other, |c| DType::of(c.dtype()))
-    };
+    let dtype = |c: &str| frame.dtype(c);
     match filter {
         Filter::Eq { column, value } => col(column.as_str())
             .eq(lit_value(value, dtype(column)))
@@ -1025,9 +1020,7 @@ fn segment_key_expr(column: &str, key: &str, frame: &Table) -> Expr {
     if key == "(missing)" {
         return col(column).is_null();
     }
-    let dtype = frame
-        .column(column)
-        .map_or(DType::Other, |c| DType::of(c.dtype()));
+    let dtype = frame.dtype(column);
     match dtype {
         DType::Text | DType::Categorical => {
             let unquoted: String = serde_json::from_str(key).unwrap_or_else(|_| key.to_string());
