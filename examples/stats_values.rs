@@ -86,6 +86,75 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         drift.push(serde_json::json!({"column": col, "stat": "jensenshannon", "value": mltest::stats::jensen_shannon(&r, &c)}));
     }
+    // KS on raw samples through all three of scipy's paths: asymptotic
+    // (General vs General Petite, 13,850 rows), exact with unequal sizes
+    // (Initmates vs General Petite, both <= 10,000), exact with equal sizes
+    // (the first 600 rows of two divisions).
+    let numeric = |col: &str,
+                   division_name: &str,
+                   head: Option<usize>|
+     -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+        let rows = data.rows_where("Division Name", division_name)?;
+        let v = rows
+            .frame()
+            .column(col)?
+            .cast(&polars::prelude::DataType::Float64)?;
+        let v: Vec<f64> = v.f64()?.iter().flatten().collect();
+        Ok(match head {
+            Some(n) => v.into_iter().take(n).collect(),
+            None => v,
+        })
+    };
+    let mut ks = Vec::new();
+    for (col, r, c, head) in [
+        ("Age", "General", "General Petite", None),
+        ("Positive Feedback Count", "General", "General Petite", None),
+        ("Rating", "General", "General Petite", None),
+        ("Age", "Initmates", "General Petite", None),
+        (
+            "Positive Feedback Count",
+            "Initmates",
+            "General Petite",
+            None,
+        ),
+        ("Age", "General", "Initmates", Some(600)),
+        ("Age", "General", "General Petite", Some(9000)),
+    ] {
+        let t = mltest::stats::ks_2samp(&numeric(col, r, head)?, &numeric(col, c, head)?)
+            .ok_or("empty KS sample")?;
+        ks.push(
+            serde_json::json!({"column": col, "reference": r, "current": c, "head": head,
+            "statistic": t.statistic, "p": t.p_value, "method": t.method.to_string()}),
+        );
+    }
+    // The drift engine itself on the peers' split: its per-column figures
+    // must be scipy's (and, for the distances, Evidently's).
+    let general = data.rows_where("Division Name", "General")?;
+    let petite = data.rows_where("Division Name", "General Petite")?;
+    let report = mltest::drift::Drift::columns([
+        "Age",
+        "Positive Feedback Count",
+        "Department Name",
+        "Class Name",
+    ])
+    .categorical(["Rating"])
+    .evaluate(
+        &mltest::drift::Side::data(general),
+        &mltest::drift::Side::data(petite),
+    )?;
+    let engine: Vec<_> = report
+        .columns
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "column": c.column, "test": c.test, "statistic": c.statistic, "p": c.p_value,
+                "p_adjusted": c.p_adjusted, "effect_name": c.effect_name, "effect": c.effect,
+                "wasserstein": c.extra.iter().find(|(k, _)| k == "wasserstein").map(|(_, v)| *v),
+            })
+        })
+        .collect();
+    let bh_p = [0.01, 0.04, 0.03, 0.2, 0.5, 0.001, 0.049];
+    let bh = mltest::stats::benjamini_hochberg(&bh_p);
     let ab = [(2u64, 9u64), (30, 45), (120, 1000), (150, 1000)];
     let (s1, p1, e1) = mltest::stats::mcnemar(ab[0].0, ab[0].1);
     let (s2, p2, e2) = mltest::stats::mcnemar(ab[1].0, ab[1].1);
@@ -97,6 +166,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "wilson": wilson,
             "association": association,
             "drift": drift,
+            "ks": ks,
+            "drift_engine": engine,
+            "bh": {"p": bh_p, "adjusted": bh},
             "mcnemar": [{"b": 2, "c": 9, "stat": s1, "p": p1, "exact": e1}, {"b": 30, "c": 45, "stat": s2, "p": p2, "exact": e2}],
             "ztest": {"x": [120, 150], "n": [1000, 1000], "z": z, "p": pz},
         })

@@ -22,7 +22,7 @@
 //!
 //! The architecture and its contracts are in `ARCHITECTURE.md`.
 
-pub use mltest_macros::{data_expectation, robustness};
+pub use mltest_macros::{data_expectation, drift, robustness};
 
 pub use mltest_core::data::{
     self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, generator,
@@ -30,7 +30,7 @@ pub use mltest_core::data::{
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{clock, junit, model, outdir, record, robust, runner, stats, store};
+pub use mltest_core::{clock, drift, junit, model, outdir, record, robust, runner, stats, store};
 
 /// Built-in data sets, usable as fixtures.
 pub mod datasets {
@@ -51,13 +51,14 @@ pub mod datasets {
 pub mod prelude {
     pub use crate::datasets::reviews;
     pub use mltest_core::data::generator::ReviewsSpec;
+    pub use mltest_core::drift::{Drift, Profile, Side};
     pub use mltest_core::expect::{Expectation, Filter, Value};
     pub use mltest_core::robust::{
         Perturb, append, case_change, drop_word, duplicate_word, extra_whitespace, noise,
         noise_std, strip_punctuation, typos,
     };
-    pub use mltest_core::{DType, DataSource, Dataset, LoadOptions};
-    pub use mltest_macros::{data_expectation, robustness};
+    pub use mltest_core::{DType, DataError, DataSource, Dataset, LoadOptions};
+    pub use mltest_macros::{data_expectation, drift, robustness};
 }
 
 /// What generated code calls. Not a public API: it changes without notice.
@@ -65,7 +66,13 @@ pub mod prelude {
 pub mod __private {
     pub use linkme;
     pub use mltest_core::data::IntoDataSource;
+    pub use mltest_core::drift::{DRIFT_CHECKS, DriftCheck, IntoDriftSide, run_drift_check};
     pub use mltest_core::expect::{IntoExpectations, Severity};
     pub use mltest_core::robust::{Expect, ROBUSTNESS_CHECKS, RobustnessCheck, run_robustness};
     pub use mltest_core::runner::{DATA_CHECKS, DataCheck, run_data_check};
+
+    /// Lets a `#[drift]` body return a `Drift` (the spans of a wrong type land on the return type).
+    pub fn into_drift(d: mltest_core::drift::Drift) -> mltest_core::drift::Drift {
+        d
+    }
 }

@@ -192,6 +192,10 @@ fn properties(r: &Record) -> Vec<(&'static str, String)> {
                 "interval_low" => "interval_low",
                 "interval_high" => "interval_high",
                 "perturbation" => "perturbation",
+                "drifted_columns" => "drifted_columns",
+                "drifted_share" => "drifted_share",
+                "reference" => "reference",
+                "reference_sha256" => "reference_sha256",
                 _ => continue,
             };
             let value = match v {

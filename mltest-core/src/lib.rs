@@ -7,6 +7,7 @@
 
 pub mod clock;
 pub mod data;
+pub mod drift;
 pub mod expect;
 pub mod junit;
 pub mod model;

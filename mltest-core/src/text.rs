@@ -65,6 +65,13 @@ pub(crate) fn closest<'a>(
         .map(|(_, c)| c)
 }
 
+/// FNV-1a 64 of a string: a stable seed component (e.g. per column).
+pub(crate) fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// 23486 → "23,486".
 pub(crate) fn thousands(n: u64) -> String {
     let s = n.to_string();

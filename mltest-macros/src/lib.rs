@@ -9,6 +9,7 @@
 
 mod args;
 mod data_expectation;
+mod drift;
 mod robustness;
 mod signature;
 
@@ -65,6 +66,32 @@ pub fn data_expectation(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn robustness(args: TokenStream, item: TokenStream) -> TokenStream {
     robustness::expand(args.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Turns a function that declares a drift comparison into a `#[test]`.
+///
+/// ```ignore
+/// use mltest::prelude::*;
+///
+/// #[drift(reason = "Held-out rows come from the same export as training: any drift is a split bug.")]
+/// fn held_out_matches_training(training: &Side, held_out: &Side) -> Drift {
+///     Drift::columns(["Age", "Department Name"]).text(["Review Text"])
+/// }
+/// ```
+///
+/// The two parameters name the reference and the current side; each
+/// resolves to a fixture function of the same name (returning a
+/// `DataSource`, a `Dataset`, a `Profile`, or a `Result` of one), or to the
+/// fixture given by `reference = path` / `current = path`.
+///
+/// Keys: `reason` (required, non-empty), `reference`, `current`,
+/// `severity = "fail" | "warn"`. The test fails when the data set drifts
+/// (or, with `.expect_drift()`, when it does not), with a per-column report.
+#[proc_macro_attribute]
+pub fn drift(args: TokenStream, item: TokenStream) -> TokenStream {
+    drift::expand(args.into(), item.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -92,3 +92,74 @@ pub fn kept_attrs(func: &ItemFn) -> Vec<Attribute> {
         .cloned()
         .collect()
 }
+
+/// The `reference: &Side, current: &Side` parameters of a `#[drift]`
+/// function, in that order.
+pub fn two_ref_params(func: &ItemFn, attr: &str, hint: &str) -> syn::Result<(Param, Param)> {
+    let sig = &func.sig;
+    if let Some(a) = &sig.asyncness {
+        return Err(syn::Error::new(
+            a.span(),
+            format!("#[{attr}] functions cannot be async"),
+        ));
+    }
+    if !sig.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            format!("#[{attr}] functions cannot be generic"),
+        ));
+    }
+    if let ReturnType::Default = sig.output {
+        return Err(syn::Error::new(
+            sig.ident.span(),
+            format!("#[{attr}] functions must return what they check, e.g. `-> {hint}`"),
+        ));
+    }
+    if sig.inputs.len() != 2 {
+        let span = if sig.inputs.is_empty() {
+            sig.paren_token.span.join()
+        } else {
+            sig.inputs.span()
+        };
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "#[{attr}] functions take two parameters that name the reference and the current data, \
+                 e.g. `(training: &Side, today: &Side)`"
+            ),
+        ));
+    }
+    let mut params = sig.inputs.iter().map(|arg| {
+        let PatType { pat, ty, .. } = match arg {
+            FnArg::Typed(t) => t,
+            FnArg::Receiver(r) => {
+                return Err(syn::Error::new(
+                    r.span(),
+                    format!("#[{attr}] functions cannot take `self`"),
+                ));
+            }
+        };
+        let name = match &**pat {
+            Pat::Ident(p) => p.ident.clone(),
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "expected a plain parameter name, e.g. `training: &Side`",
+                ));
+            }
+        };
+        if !matches!(&**ty, Type::Reference(_)) {
+            return Err(syn::Error::new(
+                ty.span(),
+                "each side is borrowed: write the parameter as `name: &Side`",
+            ));
+        }
+        Ok(Param {
+            name,
+            ty: (**ty).clone(),
+        })
+    });
+    let first = params.next().expect("two parameters")?;
+    let second = params.next().expect("two parameters")?;
+    Ok((first, second))
+}

@@ -1,7 +1,7 @@
 """mltest's statistics against scipy and statsmodels on the same inputs.
 
     cargo run --release --example stats_values > values.json
-    python3 tests/stats_reference/check.py values.json
+    python3 tests/stats_reference/check.py values.json [--evidently ../shared/bench/evidently_drift.py]
 
 - Wilson 95% intervals: statsmodels.stats.proportion.proportion_confint(method="wilson").
 - |Pearson r| of numeric inputs with the label: scipy.stats.pearsonr.
@@ -9,6 +9,10 @@
   scipy.stats.contingency.association(method="cramer").
 - Drift, Division "General" vs "General Petite": scipy.stats.wasserstein_distance,
   scipy.stats.chi2_contingency(correction=False), scipy.spatial.distance.jensenshannon.
+- KS, Division "General" vs "General Petite" and smaller splits: scipy.stats.ks_2samp
+  (asymptotic, exact with unequal sizes, exact with equal sizes), and the drift
+  engine's per-column figures, Benjamini-Hochberg (statsmodels multipletests),
+  and, with --evidently, Evidently's DataDriftPreset scores.
 - A/B: statsmodels mcnemar (exact below 25 discordant pairs, else chi-square
   without correction) and proportions_ztest.
 Relative tolerance 1e-9. Exits non-zero on the first disagreement.
@@ -79,6 +83,63 @@ if "ztest" in values:
     z, p = proportions_ztest(zt["x"], zt["n"])
     close(zt["z"], z, "two-proportion z")
     close(zt["p"], p, "two-proportion p")
+
+for k in values.get("ks", []):
+    col = k["column"]
+    r = df[df["Division Name"] == k["reference"]][col].dropna().astype(float)
+    c = df[df["Division Name"] == k["current"]][col].dropna().astype(float)
+    if k["head"]:
+        r, c = r.head(k["head"]), c.head(k["head"])
+    res = stats.ks_2samp(r.to_numpy(), c.to_numpy())
+    what = f"ks_2samp {col!r} {k['reference']} vs {k['current']} (n={len(r)},{len(c)}, {k['method']})"
+    close(k["statistic"], float(res.statistic), what + " statistic")
+    close(k["p"], float(res.pvalue), what + " p-value")
+
+engine = values.get("drift_engine", [])
+for e in engine:
+    col = e["column"]
+    r, c = ref[col].dropna(), cur[col].dropna()
+    if e["test"] == "KS":
+        res = stats.ks_2samp(r.astype(float), c.astype(float))
+        close(e["statistic"], float(res.statistic), f"drift engine KS {col!r}")
+        close(e["p"], float(res.pvalue), f"drift engine KS p {col!r}")
+        close(e["wasserstein"], wasserstein_distance(r, c), f"drift engine wasserstein {col!r}")
+        close(e["effect"], wasserstein_distance(r, c) / np.std(r.astype(float)), f"drift engine normalised wasserstein {col!r}")
+    else:
+        r, c = r.astype(str), c.astype(str)
+        cats = sorted(set(r) | set(c))
+        table = np.array([[int((r == k).sum()) for k in cats], [int((c == k).sum()) for k in cats]])
+        chi2, p, dof, _ = chi2_contingency(table, correction=False)
+        close(e["statistic"], chi2, f"drift engine chi2 {col!r}")
+        close(e["p"], p, f"drift engine chi2 p {col!r}")
+        close(e["effect"], jensenshannon(table[0], table[1]), f"drift engine jensenshannon {col!r}")
+
+if engine:
+    from statsmodels.stats.multitest import multipletests
+    ps = [e["p"] for e in engine]
+    adj = multipletests(ps, method="fdr_bh")[1]
+    for e, a in zip(engine, adj):
+        close(e["p_adjusted"], a, f"Benjamini-Hochberg adjusted p {e['column']!r}")
+if "bh" in values:
+    from statsmodels.stats.multitest import multipletests
+    adj = multipletests(values["bh"]["p"], method="fdr_bh")[1]
+    for i, (a, b) in enumerate(zip(values["bh"]["adjusted"], adj)):
+        close(a, b, f"Benjamini-Hochberg fixed p #{i}")
+
+# Evidently's DataDriftPreset scores for the same split, where its
+# definitions coincide with ours (normalised Wasserstein for Age and
+# Positive Feedback Count; Jensen-Shannon distance for Rating, Department
+# and Class). Needs evidently (pip install evidently==0.7.23 "pandas<2.3").
+if engine and len(sys.argv) > 2 and sys.argv[2] == "--evidently":
+    import subprocess
+    here = __file__.rsplit("/", 3)[0] if "/" in __file__ else "."
+    out = subprocess.run([sys.executable, sys.argv[3], values["data"]], capture_output=True, text=True, check=True)
+    ev = json.loads(out.stdout.strip().splitlines()[-1])
+    scores = [m["value"] for m in ev["metrics"][1:]]
+    order = ["Age", "Positive Feedback Count", "Rating", "Department Name", "Class Name"]
+    ours = {e["column"]: e["effect"] for e in engine}
+    for col, score in zip(order, scores):
+        close(ours[col], float(score), f"Evidently drift score {col!r}")
 
 if failures:
     sys.exit(f"{len(failures)} statistic(s) disagree with the reference: {failures}")

@@ -1,6 +1,8 @@
 use polars::prelude::DataFrame;
 use serde::{Deserialize, Serialize};
 
+use super::DataError;
+
 /// Provenance of a loaded data set, carried into every report and record.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DataInfo {
@@ -99,5 +101,76 @@ impl Dataset {
             .into_iter()
             .map(|c| c.to_string())
             .collect()
+    }
+
+    /// The rows where `column` equals `value` (compared as text): a data set
+    /// named `name[column == value]` whose provenance names the parent file
+    /// and the filter.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let d = Dataset::from_frame("t", df!("div" => ["A", "B", "A"], "x" => [1, 2, 3]).unwrap());
+    /// let a = d.rows_where("div", "A").unwrap();
+    /// assert_eq!((a.height(), a.info().name.as_str()), (2, "t[div == A]"));
+    /// assert!(d.rows_where("dvi", "A").unwrap_err().to_string().contains("\"div\""));
+    /// ```
+    pub fn rows_where(&self, column: &str, value: &str) -> Result<Dataset, DataError> {
+        use polars::prelude::{ChunkCompareEq, DataType};
+        let polars_err = |e: polars::prelude::PolarsError| DataError::Polars {
+            origin: self.info.origin.clone(),
+            message: e.to_string(),
+        };
+        let col = self.frame.column(column).map_err(|_| DataError::Polars {
+            origin: self.info.origin.clone(),
+            message: format!(
+                "no column {column:?} to filter on; columns: {}",
+                super::column_names(&self.frame)
+            ),
+        })?;
+        let text = col.cast(&DataType::String).map_err(polars_err)?;
+        let mask = text.str().map_err(polars_err)?.equal(value);
+        let frame = self.frame.filter(&mask).map_err(polars_err)?;
+        Ok(self.derived(&format!("{column} == {value}"), frame))
+    }
+
+    /// A seeded random split into (kept, held out), `held_out` being the
+    /// fraction of rows in the second part.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let d = Dataset::from_frame("t", df!("x" => (0..100).collect::<Vec<i32>>()).unwrap());
+    /// let (a, b) = d.split_random(7, 0.25).unwrap();
+    /// assert_eq!((a.height(), b.height()), (75, 25));
+    /// ```
+    pub fn split_random(&self, seed: u64, held_out: f64) -> Result<(Dataset, Dataset), DataError> {
+        let (a, b) = crate::model::train::split(&self.frame, seed, held_out).map_err(|e| {
+            DataError::Polars {
+                origin: self.info.origin.clone(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok((
+            self.derived(
+                &format!("random split seed {seed}, kept {}", 1.0 - held_out),
+                a,
+            ),
+            self.derived(&format!("random split seed {seed}, held out {held_out}"), b),
+        ))
+    }
+
+    fn derived(&self, what: &str, frame: DataFrame) -> Dataset {
+        Dataset {
+            info: DataInfo {
+                name: format!("{}[{what}]", self.info.name),
+                origin: format!("{} where {what}", self.info.origin),
+                sha256: crate::text::sha256_hex(format!("{}:{what}", self.info.sha256).as_bytes()),
+                rows: frame.height(),
+                note: self.info.note.clone(),
+                load_seconds: self.info.load_seconds,
+            },
+            frame,
+        }
     }
 }

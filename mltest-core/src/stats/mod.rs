@@ -3,8 +3,14 @@
 
 mod association;
 mod compare;
+mod kolmogorov;
+mod ks;
+mod resample;
 mod wilson;
 
 pub use association::cramers_v;
 pub use compare::{chi2_homogeneity, jensen_shannon, mcnemar, psi, two_proportion_z, wasserstein};
+pub use ks::{KS_EXACT_MAX_N, KsMethod, KsTest, ks_2samp, ks_from_counts, ks_p_value};
+pub use resample::benjamini_hochberg;
+pub(crate) use resample::{poisson_resample, quantile as resample_quantile};
 pub use wilson::{Z95, wilson};

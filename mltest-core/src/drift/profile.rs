@@ -1,0 +1,378 @@
+//! Reference profiles: a reviewable text snapshot of the training data
+//! (in the spirit of insta), committed to the repository so drift tests run
+//! in CI without a copy of the training data.
+//!
+//! A profile holds, per column: for numbers the value counts (when there are
+//! at most [`EXACT_MAX_DISTINCT`] distinct values, which keeps KS and
+//! Wasserstein exact), quantiles and the PSI histogram; for categories every
+//! category's count; for text the length distribution and the vocabulary
+//! (words seen at least twice). Null rates per segment are listed for
+//! review. Statistics that need raw values the profile lacks (KS on a
+//! high-cardinality column, prediction drift) fail with an error that says so.
+//!
+//! A changed profile is never written silently: [`Profile::write_reviewed`]
+//! writes `<path>.new` and fails, and only `MLTEST_UPDATE=1` (or
+//! `mltest profile accept <path>`) replaces the committed file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::column::raw_summary;
+use super::summary::{NumericSummary, Summary};
+use super::{ColumnKind, DriftError};
+use crate::data::{DataInfo, Dataset};
+
+/// Numeric columns with at most this many distinct values keep exact counts.
+pub const EXACT_MAX_DISTINCT: usize = 1000;
+/// Format version of the profile file.
+pub const FORMAT: u32 = 1;
+
+/// A profile snapshot of one data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    pub format: u32,
+    /// Provenance of the profiled data (load time zeroed so snapshots repeat).
+    pub data: DataInfo,
+    pub columns: BTreeMap<String, Summary>,
+    /// Null fraction per column, per value of each segment column:
+    /// `segment column -> segment value -> column -> null fraction`.
+    pub null_rates: BTreeMap<String, BTreeMap<String, BTreeMap<String, f64>>>,
+    #[serde(skip)]
+    pub(crate) path: Option<PathBuf>,
+}
+
+/// Errors reading, writing or reviewing a profile; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("cannot read profile {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("profile {path} is not a valid profile (format {FORMAT}): {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("cannot write profile {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "profile {path} changed; review the new snapshot at {new}:\n{changes}\n\
+         accept it with `MLTEST_UPDATE=1` (e.g. `MLTEST_UPDATE=1 cargo test --release --test drift`) \
+         or `mltest profile accept {path}`"
+    )]
+    Changed {
+        path: PathBuf,
+        new: PathBuf,
+        changes: String,
+    },
+    #[error("no pending snapshot {0}: nothing to accept")]
+    NothingPending(PathBuf),
+    #[error(transparent)]
+    Drift(#[from] DriftError),
+}
+
+/// What [`Profile::write_reviewed`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Review {
+    /// The committed file already holds this profile.
+    Unchanged,
+    /// The file was written (new, or accepted through `MLTEST_UPDATE=1`).
+    Written,
+}
+
+impl Profile {
+    /// Profiles `columns` of `data` (kinds as in [`super::Drift`]; `Auto`
+    /// takes numbers as numeric and everything else as categories), with null
+    /// rates per value of each `segments` column.
+    ///
+    /// ```
+    /// use mltest_core::drift::{ColumnKind, Profile};
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("t", df!(
+    ///     "age" => [Some(30.0), None, Some(41.0), Some(30.0)],
+    ///     "dept" => ["Tops", "Tops", "Dresses", "Tops"],
+    /// ).unwrap());
+    /// let p = Profile::build(&data, &[("age", ColumnKind::Auto), ("dept", ColumnKind::Auto)], &["dept"]).unwrap();
+    /// assert_eq!(p.null_rates["dept"]["Tops"]["age"], 1.0 / 3.0);
+    /// ```
+    pub fn build(
+        data: &Dataset,
+        columns: &[(&str, ColumnKind)],
+        segments: &[&str],
+    ) -> Result<Self, DriftError> {
+        let side = format!("profiled data {}", data.info().name);
+        let mut out = BTreeMap::new();
+        for (name, kind) in columns {
+            let kind = match kind {
+                ColumnKind::Auto => {
+                    if super::column(data.frame(), &side, name)?
+                        .dtype()
+                        .is_primitive_numeric()
+                    {
+                        ColumnKind::Numeric
+                    } else {
+                        ColumnKind::Categorical
+                    }
+                }
+                k => *k,
+            };
+            let mut summary = raw_summary(data.frame(), &side, name, kind, None)?;
+            let trim = |n: &mut NumericSummary| {
+                if n.exact
+                    .as_ref()
+                    .is_some_and(|e| e.values.len() > EXACT_MAX_DISTINCT)
+                {
+                    n.exact = None;
+                }
+            };
+            match &mut summary {
+                Summary::Numeric(n) => trim(n),
+                Summary::Text(t) => {
+                    trim(&mut t.lengths);
+                    t.token_counts = Default::default();
+                }
+                Summary::Categorical(_) => {}
+            }
+            out.insert(name.to_string(), summary);
+        }
+        let mut null_rates = BTreeMap::new();
+        for seg in segments {
+            null_rates.insert(seg.to_string(), segment_nulls(data, &side, seg, columns)?);
+        }
+        let mut info = data.info().clone();
+        info.load_seconds = 0.0;
+        Ok(Profile {
+            format: FORMAT,
+            data: info,
+            columns: out,
+            null_rates,
+            path: None,
+        })
+    }
+
+    /// Reads a committed profile.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut p: Profile = serde_json::from_str(&text).map_err(|e| ProfileError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        if p.format != FORMAT {
+            return Err(ProfileError::Parse {
+                path: path.to_path_buf(),
+                message: format!("format {} (this mltest reads {FORMAT})", p.format),
+            });
+        }
+        p.path = Some(path.to_path_buf());
+        Ok(p)
+    }
+
+    /// The snapshot text: pretty JSON, keys sorted, one figure per line, so
+    /// a review sees exactly which counts moved.
+    pub fn to_text(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("profiles serialise");
+        s.push('\n');
+        s
+    }
+
+    /// The summary of one column.
+    pub fn column(&self, name: &str) -> Result<&Summary, DriftError> {
+        self.columns.get(name).ok_or_else(|| DriftError::Column {
+            side: format!(
+                "profile {}",
+                self.path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| self.data.name.clone())
+            ),
+            column: name.to_string(),
+            why: format!(
+                "is not profiled; profiled columns: {}",
+                self.columns.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+    }
+
+    /// Writes the profile to `path` under review: unchanged → nothing; new
+    /// file → written; changed → `<path>.new` is written and
+    /// [`ProfileError::Changed`] lists what changed, unless `MLTEST_UPDATE=1`
+    /// (or `accept`) asks to replace the committed file.
+    pub fn write_reviewed(
+        &self,
+        path: impl AsRef<Path>,
+        accept: bool,
+    ) -> Result<Review, ProfileError> {
+        let path = path.as_ref();
+        let text = self.to_text();
+        let accept =
+            accept || std::env::var("MLTEST_UPDATE").is_ok_and(|v| v == "1" || v == "always");
+        let new = pending_path(path);
+        let write = |p: &Path, t: &str| {
+            crate::outdir::write_atomic(p, t.as_bytes()).map_err(|source| ProfileError::Write {
+                path: p.to_path_buf(),
+                source,
+            })
+        };
+        match std::fs::read_to_string(path) {
+            Ok(old) if old == text => {
+                let _ = std::fs::remove_file(&new);
+                Ok(Review::Unchanged)
+            }
+            Ok(old) if !accept => {
+                write(&new, &text)?;
+                let changes = match serde_json::from_str::<Profile>(&old) {
+                    Ok(old) => changes(&old, self),
+                    Err(e) => format!("  the committed file does not parse: {e}"),
+                };
+                Err(ProfileError::Changed {
+                    path: path.to_path_buf(),
+                    new,
+                    changes,
+                })
+            }
+            _ => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| ProfileError::Write {
+                        path: dir.to_path_buf(),
+                        source,
+                    })?;
+                }
+                write(path, &text)?;
+                let _ = std::fs::remove_file(&new);
+                Ok(Review::Written)
+            }
+        }
+    }
+
+    /// Moves a pending `<path>.new` snapshot over `path` (the review step of
+    /// `mltest profile accept`).
+    pub fn accept(path: impl AsRef<Path>) -> Result<(), ProfileError> {
+        let path = path.as_ref();
+        let new = pending_path(path);
+        if !new.exists() {
+            return Err(ProfileError::NothingPending(new));
+        }
+        std::fs::rename(&new, path).map_err(|source| ProfileError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// `<path>.new`.
+pub fn pending_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".new");
+    PathBuf::from(s)
+}
+
+fn segment_nulls(
+    data: &Dataset,
+    side: &str,
+    segment: &str,
+    columns: &[(&str, ColumnKind)],
+) -> Result<BTreeMap<String, BTreeMap<String, f64>>, DriftError> {
+    use polars::prelude::DataType;
+    let frame = data.frame();
+    let seg = super::column(frame, side, segment)?
+        .cast(&DataType::String)
+        .map_err(|e| DriftError::polars(side, segment, e))?;
+    let seg = seg
+        .str()
+        .map_err(|e| DriftError::polars(side, segment, e))?;
+    let mut rows: BTreeMap<String, u64> = BTreeMap::new();
+    let mut nulls: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    let masks: Vec<(&str, polars::prelude::BooleanChunked)> = columns
+        .iter()
+        .map(|(c, _)| Ok((*c, super::column(frame, side, c)?.is_null())))
+        .collect::<Result<_, DriftError>>()?;
+    for (i, s) in seg.iter().enumerate() {
+        let key = s.unwrap_or("(missing)").to_string();
+        *rows.entry(key.clone()).or_default() += 1;
+        let entry = nulls.entry(key).or_default();
+        for (c, mask) in &masks {
+            if mask.get(i) == Some(true) {
+                *entry.entry(c.to_string()).or_default() += 1;
+            } else {
+                entry.entry(c.to_string()).or_default();
+            }
+        }
+    }
+    Ok(nulls
+        .into_iter()
+        .map(|(k, cols)| {
+            let n = rows[&k] as f64;
+            (
+                k,
+                cols.into_iter().map(|(c, v)| (c, v as f64 / n)).collect(),
+            )
+        })
+        .collect())
+}
+
+/// What differs between two profiles, one line per change, for the review.
+fn changes(old: &Profile, new: &Profile) -> String {
+    let mut lines = Vec::new();
+    if old.data.sha256 != new.data.sha256 || old.data.rows != new.data.rows {
+        lines.push(format!(
+            "  data: {} → {}",
+            old.data.short(),
+            new.data.short()
+        ));
+    }
+    for (name, summary) in &new.columns {
+        match old.columns.get(name) {
+            None => lines.push(format!("  column {name:?}: added")),
+            Some(o) if o != summary => lines.push(format!(
+                "  column {name:?}: {}",
+                describe_change(o, summary)
+            )),
+            _ => {}
+        }
+    }
+    for name in old.columns.keys().filter(|k| !new.columns.contains_key(*k)) {
+        lines.push(format!("  column {name:?}: removed"));
+    }
+    if old.null_rates != new.null_rates {
+        lines.push("  null rates per segment changed".into());
+    }
+    if lines.is_empty() {
+        lines.push("  formatting only".into());
+    }
+    lines.join("\n")
+}
+
+fn describe_change(old: &Summary, new: &Summary) -> String {
+    match (old, new) {
+        (Summary::Numeric(a), Summary::Numeric(b)) => format!(
+            "{} rows → {}; {} → {}",
+            a.rows,
+            b.rows,
+            a.describe(),
+            b.describe()
+        ),
+        (Summary::Categorical(a), Summary::Categorical(b)) => format!(
+            "{} rows → {}; {} → {}",
+            a.rows,
+            b.rows,
+            a.describe(),
+            b.describe()
+        ),
+        (Summary::Text(a), Summary::Text(b)) => format!(
+            "{} rows → {}; vocabulary {} → {} words",
+            a.rows,
+            b.rows,
+            a.vocabulary.len(),
+            b.vocabulary.len()
+        ),
+        _ => "kind changed".into(),
+    }
+}
