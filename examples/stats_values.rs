@@ -155,6 +155,36 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     let bh_p = [0.01, 0.04, 0.03, 0.2, 0.5, 0.001, 0.049];
     let bh = mltest::stats::benjamini_hochberg(&bh_p);
+    let traffic: Vec<_> = [
+        (120u64, 1000u64, 150u64, 1000u64),
+        (4100, 4697, 4180, 4697),
+        (50, 2000, 41, 1500),
+    ]
+    .iter()
+    .map(|&(xc, nc, xt, nt)| {
+        let r = mltest::ab::TrafficTest {
+            control_successes: xc,
+            control_n: nc,
+            treatment_successes: xt,
+            treatment_n: nt,
+            alpha: 0.05,
+        }
+        .decide();
+        serde_json::json!({"control": [xc, nc], "treatment": [xt, nt], "z": r.z, "p": r.p_value,
+                "lift_low": r.lift_low, "lift_high": r.lift_high})
+    })
+    .collect();
+    let sizes: Vec<_> = [
+        (0.12, 0.03, 0.8, 1.0),
+        (0.89, -0.01, 0.8, 1.0),
+        (0.5, 0.02, 0.9, 3.0),
+    ]
+    .iter()
+    .map(|&(base, mde, power, ratio)| {
+        serde_json::json!({"base": base, "mde": mde, "power": power,
+            "ratio": ratio, "n": mltest::ab::sample_size(base, mde, 0.05, power, ratio)})
+    })
+    .collect();
     let ab = [(2u64, 9u64), (30, 45), (120, 1000), (150, 1000)];
     let (s1, p1, e1) = mltest::stats::mcnemar(ab[0].0, ab[0].1);
     let (s2, p2, e2) = mltest::stats::mcnemar(ab[1].0, ab[1].1);
@@ -169,6 +199,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ks": ks,
             "drift_engine": engine,
             "bh": {"p": bh_p, "adjusted": bh},
+            "traffic": traffic,
+            "sample_size": sizes,
             "mcnemar": [{"b": 2, "c": 9, "stat": s1, "p": p1, "exact": e1}, {"b": 30, "c": 45, "stat": s2, "p": p2, "exact": e2}],
             "ztest": {"x": [120, 150], "n": [1000, 1000], "z": z, "p": pz},
         })

@@ -30,7 +30,9 @@ pub use mltest_core::data::{
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{clock, drift, junit, model, outdir, record, robust, runner, stats, store};
+pub use mltest_core::{
+    ab, clock, drift, junit, model, outdir, record, robust, runner, stats, store,
+};
 
 /// Built-in data sets, usable as fixtures.
 pub mod datasets {

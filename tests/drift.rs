@@ -227,3 +227,66 @@ fn bad_input_is_an_error_that_names_it() {
     let e = err(Drift::columns(Vec::<String>::new()), &good, &good);
     assert!(e.contains("no columns"), "{e}");
 }
+
+/// `mltest profile`: new → written; changed → `.new` + exit 1 and the
+/// committed file untouched; `accept` (or MLTEST_UPDATE=1) → replaced.
+#[test]
+fn profile_cli_never_accepts_a_change_silently() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("train.csv");
+    let out = dir.path().join("train.profile.json");
+    let run = |update: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mltest"));
+        cmd.args(["profile", "write"])
+            .arg(&csv)
+            .arg("--out")
+            .arg(&out)
+            .args(["--numeric", "age", "--categorical", "dept"])
+            .env_remove("MLTEST_UPDATE");
+        if update {
+            cmd.env("MLTEST_UPDATE", "1");
+        }
+        cmd.output().expect("mltest runs")
+    };
+    std::fs::write(&csv, "age,dept\n30,Tops\n41,Dresses\n30,Tops\n").unwrap();
+    let first = run(false);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let committed = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        run(false).status.success(),
+        "unchanged data: nothing to review"
+    );
+
+    std::fs::write(&csv, "age,dept\n30,Tops\n41,Dresses\n55,Tops\n").unwrap();
+    let changed = run(false);
+    let stderr = String::from_utf8_lossy(&changed.stderr);
+    assert_eq!(changed.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("column \"age\"") && !stderr.contains("column \"dept\""),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        committed,
+        "the committed file is untouched"
+    );
+    let pending = dir.path().join("train.profile.json.new");
+    assert!(pending.exists());
+
+    let accept = std::process::Command::new(env!("CARGO_BIN_EXE_mltest"))
+        .args(["profile", "accept"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(accept.status.success());
+    assert!(!pending.exists());
+    assert!(std::fs::read_to_string(&out).unwrap().contains("55.0"));
+
+    std::fs::write(&csv, "age,dept\n30,Tops\n41,Dresses\n60,Tops\n").unwrap();
+    assert!(run(true).status.success(), "MLTEST_UPDATE=1 accepts");
+    assert!(std::fs::read_to_string(&out).unwrap().contains("60.0"));
+}

@@ -196,6 +196,10 @@ fn properties(r: &Record) -> Vec<(&'static str, String)> {
                 "drifted_share" => "drifted_share",
                 "reference" => "reference",
                 "reference_sha256" => "reference_sha256",
+                "ab_verdict" => "ab_verdict",
+                "difference_low" => "difference_low",
+                "difference_high" => "difference_high",
+                "p_value" => "p_value",
                 _ => continue,
             };
             let value = match v {

@@ -5,6 +5,7 @@
 //! data → expectations → records → JUnit (and, later, reports). Every check
 //! yields one [`record::Record`]; reporters only read records.
 
+pub mod ab;
 pub mod clock;
 pub mod data;
 pub mod drift;

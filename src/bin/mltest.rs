@@ -7,6 +7,9 @@
 //! mltest models rollback NAME --alias A
 //! mltest models history NAME [--json]
 //! mltest models verify [ID]
+//! mltest profile write DATA --out FILE [--where COL=VALUE] [--numeric C,..]
+//!                  [--categorical C,..] [--text C,..] [--segment C,..] [--accept]
+//! mltest profile accept FILE
 //! ```
 //!
 //! The store root is `MLTEST_MODEL_STORE`, else `model_store/` at the
@@ -38,6 +41,39 @@ enum Command {
         #[command(subcommand)]
         command: Models,
     },
+    /// Reference profiles: reviewable snapshots of training data for drift tests.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCmd {
+    /// Profiles a data file into FILE; a changed profile is written to FILE.new
+    /// for review (exit 1) unless --accept or MLTEST_UPDATE=1.
+    Write {
+        /// CSV, Parquet or Arrow IPC file.
+        data: std::path::PathBuf,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Keep only rows where COLUMN equals VALUE (e.g. "Division Name=General").
+        #[arg(long = "where")]
+        filter: Option<String>,
+        #[arg(long, value_delimiter = ',')]
+        numeric: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        categorical: Vec<String>,
+        #[arg(long, value_delimiter = ',')]
+        text: Vec<String>,
+        /// Columns whose values split the null-rate table.
+        #[arg(long, value_delimiter = ',')]
+        segment: Vec<String>,
+        #[arg(long)]
+        accept: bool,
+    },
+    /// Replaces FILE with the pending FILE.new (the review step).
+    Accept { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -87,12 +123,74 @@ fn main() -> ExitCode {
         Some(root) => ModelStore::open(root),
         None => ModelStore::from_env(),
     };
-    let Command::Models { command } = cli.command;
+    let command = match cli.command {
+        Command::Models { command } => command,
+        Command::Profile { command } => {
+            return match profile(command) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
     match run(&store, command) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+fn profile(command: ProfileCmd) -> Result<ExitCode, Box<dyn std::error::Error>> {
+    use mltest::drift::ColumnKind;
+    use mltest::drift::profile::{Profile, Review};
+    match command {
+        ProfileCmd::Accept { file } => {
+            Profile::accept(&file)?;
+            println!("accepted {}", file.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        ProfileCmd::Write {
+            data,
+            out,
+            filter,
+            numeric,
+            categorical,
+            text,
+            segment,
+            accept,
+        } => {
+            let mut dataset =
+                (*mltest::data::load_cached(&mltest::DataSource::file(&data))?).clone();
+            if let Some(f) = filter {
+                let (col, value) = f
+                    .split_once('=')
+                    .ok_or_else(|| format!("--where {f:?}: expected COLUMN=VALUE"))?;
+                dataset = dataset.rows_where(col, value)?;
+            }
+            let mut columns: Vec<(&str, ColumnKind)> = Vec::new();
+            columns.extend(numeric.iter().map(|c| (c.as_str(), ColumnKind::Numeric)));
+            columns.extend(
+                categorical
+                    .iter()
+                    .map(|c| (c.as_str(), ColumnKind::Categorical)),
+            );
+            columns.extend(text.iter().map(|c| (c.as_str(), ColumnKind::Text)));
+            if columns.is_empty() {
+                return Err(
+                    "name the columns to profile with --numeric, --categorical or --text".into(),
+                );
+            }
+            let segments: Vec<&str> = segment.iter().map(String::as_str).collect();
+            let p = Profile::build(&dataset, &columns, &segments)?;
+            match p.write_reviewed(&out, accept)? {
+                Review::Unchanged => println!("{} is up to date", out.display()),
+                Review::Written => println!("wrote {}", out.display()),
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

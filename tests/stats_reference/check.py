@@ -84,6 +84,21 @@ if "ztest" in values:
     close(zt["z"], z, "two-proportion z")
     close(zt["p"], p, "two-proportion p")
 
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_effectsize
+for t in values.get("traffic", []):
+    (xc, nc), (xt, nt) = t["control"], t["treatment"]
+    z, p = proportions_ztest([xt, xc], [nt, nc])
+    close(t["z"], z, f"traffic z {t['treatment']} vs {t['control']}")
+    close(t["p"], p, f"traffic p {t['treatment']} vs {t['control']}")
+    lo, hi = confint_proportions_2indep(xt, nt, xc, nc, method="wald", compare="diff")
+    close(t["lift_low"], lo, f"lift interval low {t['treatment']} vs {t['control']}")
+    close(t["lift_high"], hi, f"lift interval high {t['treatment']} vs {t['control']}")
+for s_ in values.get("sample_size", []):
+    n = NormalIndPower().solve_power(proportion_effectsize(s_["base"] + s_["mde"], s_["base"]),
+                                     alpha=0.05, power=s_["power"], ratio=s_["ratio"])
+    close(s_["n"], float(n), f"sample size base {s_['base']} mde {s_['mde']} power {s_['power']} ratio {s_['ratio']}")
+
 for k in values.get("ks", []):
     col = k["column"]
     r = df[df["Division Name"] == k["reference"]][col].dropna().astype(float)
