@@ -153,8 +153,7 @@ pub(crate) fn raw_summary(
         ColumnKind::Categorical => Summary::Categorical(summary::categorical(frame, side, name)?),
         ColumnKind::Text => Summary::Text(summary::text(frame, side, name, edges)?),
         _ => {
-            let (values, nulls) = summary::numeric_values(frame, side, name)?;
-            let counts = ValueCounts::from_sample(values);
+            let (counts, nulls) = summary::numeric_counts(frame, side, name)?;
             let edges = edges.map_or_else(|| summary::psi_edges(&counts), <[f64]>::to_vec);
             Summary::Numeric(NumericSummary::from_counts(counts, nulls, &edges))
         }

@@ -302,10 +302,21 @@ impl Drift {
         if self.columns.is_empty() && self.prediction.is_none() {
             return Err(DriftError::NoColumns);
         }
-        let mut columns = Vec::new();
-        for (name, kind) in &self.columns {
-            columns.push(column::compare(self, reference, current, name, *kind)?);
-        }
+        // Columns are independent until the verdict: summarise them in parallel.
+        let results: Vec<Result<ColumnDrift, DriftError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = self
+                .columns
+                .iter()
+                .map(|(name, kind)| {
+                    s.spawn(move || column::compare(self, reference, current, name, *kind))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut columns = results.into_iter().collect::<Result<Vec<_>, _>>()?;
         if let Some(model) = &self.prediction {
             columns.push(column::compare_predictions(
                 self, reference, current, model,

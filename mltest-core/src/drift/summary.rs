@@ -10,6 +10,39 @@ use serde::{Deserialize, Serialize};
 
 use super::DriftError;
 
+/// FxHash (rustc's hasher): counting keys is the hot loop of a drift
+/// summary, and std's SipHash costs several times more per key. Keys are
+/// data values, not attacker-chosen, so DoS resistance buys nothing here.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u64(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_u8(&mut self, b: u8) {
+        self.write_u64(u64::from(b));
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.write_u64(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
 /// Distinct values in ascending order with their counts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ValueCounts {
@@ -19,19 +52,24 @@ pub struct ValueCounts {
 
 impl ValueCounts {
     /// Counts of a sample (any order). NaNs must have been rejected before.
-    pub fn from_sample(mut sample: Vec<f64>) -> Self {
-        sample.sort_unstable_by(f64::total_cmp);
-        let mut out = ValueCounts::default();
+    /// Counting in a hash map and sorting only the distinct values is linear
+    /// in the sample for the low-cardinality columns drift usually sees.
+    pub fn from_sample(sample: Vec<f64>) -> Self {
+        let mut counts: FastMap<u64, u64> = FastMap::default();
         for v in sample {
-            match out.values.last() {
-                Some(&last) if last == v => *out.counts.last_mut().expect("pushed together") += 1,
-                _ => {
-                    out.values.push(v);
-                    out.counts.push(1);
-                }
-            }
+            // -0.0 == 0.0: one key for both, as a sort-and-compare would.
+            let v = if v == 0.0 { 0.0 } else { v };
+            *counts.entry(v.to_bits()).or_default() += 1;
         }
-        out
+        let mut pairs: Vec<(f64, u64)> = counts
+            .into_iter()
+            .map(|(bits, c)| (f64::from_bits(bits), c))
+            .collect();
+        pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        ValueCounts {
+            values: pairs.iter().map(|p| p.0).collect(),
+            counts: pairs.iter().map(|p| p.1).collect(),
+        }
     }
 
     pub fn total(&self) -> u64 {
@@ -231,13 +269,13 @@ pub enum Summary {
     Text(TextSummary),
 }
 
-/// Non-null values of a column as f64, with the null count. A NaN is an
+/// Value counts of a column's non-null values, with the null count. A NaN is an
 /// error: it would silently fall out of every statistic.
-pub fn numeric_values(
+pub fn numeric_counts(
     frame: &DataFrame,
     side: &str,
     column: &str,
-) -> Result<(Vec<f64>, u64), DriftError> {
+) -> Result<(ValueCounts, u64), DriftError> {
     let col = super::column(frame, side, column)?;
     if !col.dtype().is_primitive_numeric() && col.dtype() != &DataType::Boolean {
         return Err(DriftError::Column {
@@ -248,6 +286,26 @@ pub fn numeric_values(
                 col.dtype()
             ),
         });
+    }
+    if col.dtype().is_integer() {
+        // Counted as integers: no float cast, no intermediate vector.
+        let cast = col
+            .cast(&DataType::Int64)
+            .map_err(|e| DriftError::polars(side, column, e))?;
+        let ca = cast
+            .i64()
+            .map_err(|e| DriftError::polars(side, column, e))?;
+        let mut counts: FastMap<i64, u64> = FastMap::default();
+        for v in ca.iter().flatten() {
+            *counts.entry(v).or_default() += 1;
+        }
+        let mut pairs: Vec<(i64, u64)> = counts.into_iter().collect();
+        pairs.sort_unstable();
+        let counts = ValueCounts {
+            values: pairs.iter().map(|p| p.0 as f64).collect(),
+            counts: pairs.iter().map(|p| p.1).collect(),
+        };
+        return Ok((counts, ca.null_count() as u64));
     }
     let cast = col
         .cast(&DataType::Float64)
@@ -267,7 +325,7 @@ pub fn numeric_values(
             ),
         });
     }
-    Ok((values, nulls))
+    Ok((ValueCounts::from_sample(values), nulls))
 }
 
 /// Category counts of a column (any dtype, compared as text).
@@ -277,13 +335,40 @@ pub fn categorical(
     column: &str,
 ) -> Result<CategoricalSummary, DriftError> {
     let col = super::column(frame, side, column)?;
+    if col.dtype().is_integer() {
+        // Integer categories (a 1-5 rating): count the numbers, format only
+        // the distinct ones.
+        let cast = col
+            .cast(&DataType::Int64)
+            .map_err(|e| DriftError::polars(side, column, e))?;
+        let ca = cast
+            .i64()
+            .map_err(|e| DriftError::polars(side, column, e))?;
+        let mut counts: FastMap<i64, u64> = FastMap::default();
+        let mut nulls = 0;
+        for v in ca.iter() {
+            match v {
+                Some(v) => *counts.entry(v).or_default() += 1,
+                None => nulls += 1,
+            }
+        }
+        let counts: BTreeMap<String, u64> = counts
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        return Ok(CategoricalSummary {
+            rows: counts.values().sum(),
+            nulls,
+            counts,
+        });
+    }
     let cast = col
         .cast(&DataType::String)
         .map_err(|e| DriftError::polars(side, column, e))?;
     let ca = cast
         .str()
         .map_err(|e| DriftError::polars(side, column, e))?;
-    let mut counts: HashMap<&str, u64> = HashMap::new();
+    let mut counts: FastMap<&str, u64> = FastMap::default();
     let mut nulls = 0;
     for v in ca.iter() {
         match v {

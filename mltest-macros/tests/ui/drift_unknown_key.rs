@@ -1,0 +1,8 @@
+use mltest_macros::drift;
+
+#[drift(reason = "Petite sizes of the main catalogue: the same shoppers.", max_share = 0.5)]
+fn petite_matches_general(general: &Side, petite: &Side) -> Drift {
+    Drift::columns(["Age"])
+}
+
+fn main() {}
