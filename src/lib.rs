@@ -31,7 +31,7 @@ pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
 pub use mltest_core::{
-    ab, clock, drift, junit, model, outdir, record, robust, runner, stats, store,
+    ab, clock, drift, junit, model, outdir, progress, record, report, robust, runner, stats, store,
 };
 
 /// Built-in data sets, usable as fixtures.

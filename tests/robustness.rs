@@ -88,19 +88,6 @@ fn the_product_category_matters_little(p: Perturb) -> Perturb {
         .swap_category("Class Name")
 }
 
-/// The failing path: a zero tolerance for typos fails with shrunk examples.
-#[robustness(
-    reason = "Demonstrates the failure report: no model is immune to every typo.",
-    max_flip_rate = 0.0,
-    cases = 300,
-    model = "reviews@1",
-    data = reviews
-)]
-#[should_panic(expected = "minimal flipping examples")]
-fn zero_tolerance_for_typos_fails_with_shrunk_examples(p: Perturb) -> Perturb {
-    p.text("Review Text", typos(1..=3))
-}
-
 // ---- CheckList-style invariance (INV) and direction (DIR) tests ----
 
 #[robustness(

@@ -231,3 +231,18 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
     };
     assert!(evaluate_robustness_on(&check, &store, None).passed());
 }
+
+/// The failing path on the real model: a zero tolerance for typos fails with
+/// shrunk examples (kept out of the project suite `tests/robustness.rs`, whose
+/// checks the pipeline runs and the report shows).
+#[robustness(
+    reason = "Demonstrates the failure report: no model is immune to every typo.",
+    max_flip_rate = 0.0,
+    cases = 300,
+    model = "reviews@1",
+    data = reviews
+)]
+#[should_panic(expected = "minimal flipping examples")]
+fn zero_tolerance_for_typos_fails_with_shrunk_examples(p: Perturb) -> Perturb {
+    p.text("Review Text", typos(1..=3))
+}

@@ -87,6 +87,7 @@ fn parse_args() -> Result<Args, String> {
 }
 
 fn main() -> ExitCode {
+    mltest::progress::enable(true);
     let args = match parse_args() {
         Ok(a) => a,
         Err(msg) if msg.is_empty() => {
@@ -118,6 +119,16 @@ fn main() -> ExitCode {
     };
     let _ = run.update(|r| r.status = status.into());
     println!("  run record: {}", run.path().display());
+    // The report covers this run and the project's ML suites (the framework's
+    // own demo binaries are left to `mltest report`).
+    let suites: Vec<String> = ["pipeline", "data_quality", "robustness", "drift", "ab"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    match mltest::report::write_html(&mltest::outdir::out_dir(), &suites, Some(&store)) {
+        Ok(path) => println!("  report: {}", path.display()),
+        Err(e) => eprintln!("pipeline: cannot write the report: {e}"),
+    }
     code
 }
 

@@ -1,8 +1,6 @@
 //! Step 2: split, train the reference model, save a new version. Needs the
 //! model and store modules only.
 
-use std::time::Duration;
-
 use mltest::data::Dataset;
 use mltest::model::Model;
 use mltest::model::ReferenceModel;
@@ -32,12 +30,11 @@ pub fn run(
     );
     // A spinner while linfa fits (it reports no progress of its own); indicatif
     // draws nothing when stderr is not a terminal, so CI logs stay clean.
-    let bar = indicatif::ProgressBar::new_spinner().with_message(format!(
+    let bar = mltest::progress::spinner(&format!(
         "fitting logistic regression on {} rows × {} features",
         train_rows.height(),
         config.buckets + 40
     ));
-    bar.enable_steady_tick(Duration::from_millis(120));
     let result = train(&train_rows, config, data.info());
     bar.finish_and_clear();
     let mut model = result.map_err(|e: TrainError| e.to_string())?;

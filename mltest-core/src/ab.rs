@@ -381,8 +381,25 @@ pub fn run_model_ab(
     comparison: Result<ModelComparison, AbError>,
     seconds: f64,
 ) {
+    let (record, passed) = model_ab_record(test, reason, require, &comparison, seconds);
+    crate::runner::publish_records(std::slice::from_ref(&record));
+    if !passed {
+        panic!("{}", record.report);
+    }
+    // Captured by libtest (shown with --nocapture); nextest keeps it in its JUnit.
+    println!("{}", record.report);
+}
+
+/// The record of an A/B test and whether it passed, without publishing it.
+pub fn model_ab_record(
+    test: &str,
+    reason: &str,
+    require: Require,
+    comparison: &Result<ModelComparison, AbError>,
+    seconds: f64,
+) -> (crate::record::Record, bool) {
     use crate::record::{Record, Verdict};
-    let passed = match (&comparison, require) {
+    let passed = match (comparison, require) {
         (Err(_), _) => false,
         (Ok(c), Require::NotWorse) => c.verdict != AbVerdict::TreatmentWorse,
         (Ok(c), Require::Better) => c.verdict == AbVerdict::TreatmentBetter,
@@ -395,7 +412,7 @@ pub fn run_model_ab(
         "cargo test --release --test {} -- {test} --exact",
         crate::outdir::binary_name()
     );
-    let report = match &comparison {
+    let report = match comparison {
         Ok(c) => format!(
             "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {want}\n{}  rerun:    {rerun}\n",
             if passed { "passed" } else { "failed" },
@@ -413,7 +430,7 @@ pub fn run_model_ab(
         check: test.rsplit("::").next().unwrap_or(test).to_string(),
         kind: "ab".into(),
         reason: reason.to_string(),
-        verdict: match (&comparison, passed) {
+        verdict: match (comparison, passed) {
             (Err(_), _) => Verdict::Error,
             (Ok(_), true) => Verdict::Pass,
             (Ok(_), false) => Verdict::Fail,
@@ -435,7 +452,7 @@ pub fn run_model_ab(
         timestamp: crate::clock::unix_now(),
         file: String::new(),
         line: 0,
-        report: report.clone(),
+        report,
         outcome: None,
         details: comparison.as_ref().ok().map(|c| {
             serde_json::json!({
@@ -447,12 +464,7 @@ pub fn run_model_ab(
             })
         }),
     };
-    crate::runner::publish_records(&[record]);
-    if !passed {
-        panic!("{report}");
-    }
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{report}");
+    (record, passed)
 }
 
 #[cfg(test)]

@@ -365,7 +365,26 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
 /// Writes the run's records and rebuilds the binary's JUnit file. Problems
 /// writing are reported on stderr but do not change the test's verdict.
 pub fn publish(run: &CheckRun, file: &str, line: u32) {
-    publish_records(&run.records(file, line));
+    let records = run.records(file, line);
+    publish_records(&records);
+    print_summaries(&records);
+}
+
+/// One line per check on stdout: libtest captures it (shown for failures or
+/// with `--nocapture`), and nextest keeps it in its JUnit `<system-out>`, so
+/// a passing check's figures are in nextest's report too.
+pub fn print_summaries(records: &[Record]) {
+    for r in records {
+        println!(
+            "mltest {} `{}` {}: {}: observed {}, expected {}",
+            r.kind,
+            r.case_name(records.len()),
+            format!("{:?}", r.verdict).to_lowercase(),
+            r.description,
+            r.observed.map_or("no value".into(), crate::text::fig),
+            r.threshold
+        );
+    }
 }
 
 /// Writes a test's records and rebuilds the binary's JUnit file. Problems

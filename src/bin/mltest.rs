@@ -10,6 +10,7 @@
 //! mltest profile write DATA --out FILE [--where COL=VALUE] [--numeric C,..]
 //!                  [--categorical C,..] [--text C,..] [--segment C,..] [--accept]
 //! mltest profile accept FILE
+//! mltest report [--out DIR] [--summary] [--binaries B,..]
 //! ```
 //!
 //! The store root is `MLTEST_MODEL_STORE`, else `model_store/` at the
@@ -40,6 +41,18 @@ enum Command {
     Models {
         #[command(subcommand)]
         command: Models,
+    },
+    /// Writes DIR/report.html from the check records under DIR (default:
+    /// target/mltest); --summary also prints the checks per kind and every
+    /// check that did not pass.
+    Report {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        summary: bool,
+        /// Only these test binaries (comma-separated, e.g. data_quality,drift,pipeline).
+        #[arg(long, value_delimiter = ',')]
+        binaries: Vec<String>,
     },
     /// Reference profiles: reviewable snapshots of training data for drift tests.
     Profile {
@@ -118,6 +131,8 @@ enum Models {
 }
 
 fn main() -> ExitCode {
+    // Spinners for large loads, drawn only on a terminal.
+    mltest::progress::enable(true);
     let cli = Cli::parse();
     let store = match &cli.store {
         Some(root) => ModelStore::open(root),
@@ -125,6 +140,40 @@ fn main() -> ExitCode {
     };
     let command = match cli.command {
         Command::Models { command } => command,
+        Command::Report {
+            out,
+            summary,
+            binaries,
+        } => {
+            let out = out.unwrap_or_else(mltest::outdir::out_dir);
+            let records = mltest::report::latest_records(&out, &binaries);
+            if records.is_empty() {
+                eprintln!(
+                    "error: no check records under {}; run the tests first (cargo test --release), or pass --out DIR",
+                    out.join("records").display()
+                );
+                return ExitCode::FAILURE;
+            }
+            return match mltest::report::write_html(&out, &binaries, Some(&store)) {
+                Ok(path) => {
+                    if summary {
+                        print!(
+                            "{}",
+                            mltest::report::summary(&records, mltest::report::use_colour())
+                        );
+                    }
+                    println!("report: {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot write the report under {}: {e}",
+                        out.display()
+                    );
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Command::Profile { command } => {
             return match profile(command) {
                 Ok(code) => code,

@@ -32,6 +32,11 @@ pub fn load_cached(source: &DataSource) -> Result<Arc<Dataset>, Arc<DataError>> 
         let mut map = slots().lock().unwrap_or_else(|p| p.into_inner());
         map.entry(source.cache_key()).or_default().clone()
     };
-    slot.get_or_init(|| load(source).map(Arc::new).map_err(Arc::new))
-        .clone()
+    slot.get_or_init(|| {
+        let spinner = crate::progress::spinner(&format!("loading {}", source.name()));
+        let loaded = load(source).map(Arc::new).map_err(Arc::new);
+        spinner.finish_and_clear();
+        loaded
+    })
+    .clone()
 }

@@ -437,7 +437,9 @@ fn persist_seed(file: &str, test_id: &str, seed: u64) {
 /// then every persisted failing seed; a failure persists its seed.
 pub fn run_robustness(check: &RobustnessCheck) {
     let run = evaluate_robustness(check);
-    crate::runner::publish_records(&[run.record(check.file, check.line)]);
+    let record = run.record(check.file, check.line);
+    crate::runner::publish_records(std::slice::from_ref(&record));
+    println!("{}", record.report);
     let persist = !check.expect_failure && std::env::var_os("MLTEST_SEED").is_none();
     if !run.passed() {
         if let (true, Ok(r)) = (persist, &run.result) {

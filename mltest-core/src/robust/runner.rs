@@ -390,7 +390,9 @@ pub fn violation_rate(
     // custom strategies are rebuilt per row, from the row's original value.
     let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
     let shared: Vec<_> = steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
+    let bar = crate::progress::bar(originals.len() as u64, "perturbing cases");
     for original in &originals {
+        bar.inc(1);
         let tree = if per_row {
             let strategy: Vec<_> = steps
                 .iter()
@@ -409,6 +411,7 @@ pub fn violation_rate(
         }
         trees.push(tree);
     }
+    bar.finish_and_clear();
     let perturbed =
         with_cells(&sample, &perturbed_cells).map_err(|e| RobustError::Data(e.to_string()))?;
     let p_after = model.predict_proba(&perturbed)?;
