@@ -22,10 +22,10 @@ def target_dir():
     return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 
 
-def run(cmd):
-    """Runs cmd; returns (wall seconds, peak RSS MiB, parsed last JSON line)."""
+def run(cmd, env=None):
+    """Runs cmd; returns (wall seconds, parsed last JSON line)."""
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     out, err = p.communicate()
     wall = time.perf_counter() - t0
     # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN, so
@@ -36,9 +36,12 @@ def run(cmd):
     return wall, json.loads(line)
 
 
-def peak_rss_mib(cmd):
+def peak_rss_mib(cmd, env=None):
     pid = os.fork()
     if pid == 0:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
@@ -62,21 +65,36 @@ def main():
     if not csv.exists():
         subprocess.run([str(exe), "--make", str(args.rows), str(csv)], check=True)
 
+    import shutil, tempfile
+    cache = Path(tempfile.mkdtemp(prefix="mltest-bench-cache-"))
+    def cold():
+        # A new, empty parse cache for every cold run.
+        shutil.rmtree(cache, ignore_errors=True)
+        return dict(os.environ, MLTEST_CACHE_DIR=str(cache))
+    def off():
+        return dict(os.environ, MLTEST_CACHE="off")
+    def warm():
+        return dict(os.environ, MLTEST_CACHE_DIR=str(cache))
     tools = {
         "polars-read (floor)": [str(exe), "--read-only", str(csv)],
-        "mltest": [str(exe), str(csv)],
+        "mltest, no cache (MLTEST_CACHE=off)": ([str(exe), str(csv)], off),
+        "mltest cold (parses, stores the parse cache)": ([str(exe), str(csv)], cold),
+        "mltest warm (parse cache)": ([str(exe), str(csv)], warm),
         "mltest streaming (scan + checks)": [str(exe), "--streaming", str(csv)],
         "pandera-polars": [args.python, str(SHARED / "pandera_suite.py"), str(csv)],
         "great_expectations": [args.python, str(SHARED / "ge_suite.py"), str(csv)],
     }
     rows = []
     for name, cmd in tools.items():
+        envf = None
+        if isinstance(cmd, tuple):
+            cmd, envf = cmd
         walls, reports = [], []
         for _ in range(args.runs):
-            w, rep = run(cmd)
+            w, rep = run(cmd, envf() if envf else None)
             walls.append(w)
             reports.append(rep)
-        rss = peak_rss_mib(cmd)
+        rss = peak_rss_mib(cmd, envf() if envf else None)
         med = statistics.median(walls)
         rep = reports[walls.index(sorted(walls)[len(walls) // 2])]
         rows.append((name, rep, med, rss))
@@ -88,6 +106,7 @@ def main():
     for name, rep, wall, rss in rows:
         print(f"| {name} | {rep.get('load_s')} | {rep['validate_s']} | {wall:.2f} | {rss:.0f} | {', '.join(rep.get('failed', [])) or '-'} |")
     m = {n: (r, w, s) for n, r, w, s in rows}
+    m["mltest"] = m["mltest, no cache (MLTEST_CACHE=off)"]
     if "mltest" in m and "great_expectations" in m:
         (mr, mw, ms), (gr, gw, gs) = m["mltest"], m["great_expectations"]
         print(f"\nvs Great Expectations: validate {gr['validate_s'] / mr['validate_s']:.0f}x faster, "
@@ -100,6 +119,11 @@ def main():
         (mr, mw, ms), (pr, pw, ps) = m["mltest"], m["pandera-polars"]
         print(f"vs pandera-polars: validate {pr['validate_s'] / mr['validate_s']:.1f}x, whole process {pw / mw:.2f}x, "
               f"peak RSS {ms / ps:.2f}x of pandera's")
+        for label in ("mltest cold (parses, stores the parse cache)", "mltest warm (parse cache)"):
+            cr, cw, cs = m[label]
+            fr, fw, fs = m["polars-read (floor)"]
+            print(f"{label}: whole process {cw:.2f} s = {pw / cw:.2f}x faster than pandera-polars, "
+                  f"{cw / fw:.2f}x the floor; peak RSS {cs / ps:.2f}x of pandera's")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ pub struct DataInfo {
     pub note: Option<String>,
     /// Seconds the load took (parse, cleaning and hashing).
     pub load_seconds: f64,
+    /// How the parse cache served this load, when it did (see
+    /// `data::parse_cache`): reports say when figures rest on cached columns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
 }
 
 impl DataInfo {
@@ -25,9 +29,18 @@ impl DataInfo {
     pub fn short(&self) -> String {
         let prefix: String = self.sha256.chars().take(8).collect();
         format!(
-            "{} (sha256 {prefix}…, {} rows)",
+            "{} (sha256 {prefix}…, {} rows{})",
             self.origin,
-            crate::text::thousands(self.rows as u64)
+            crate::text::thousands(self.rows as u64),
+            if self
+                .cache
+                .as_deref()
+                .is_some_and(|c| c.starts_with("read from"))
+            {
+                ", from the parse cache"
+            } else {
+                ""
+            }
         )
     }
 }
@@ -70,6 +83,7 @@ impl Dataset {
                 rows: frame.height(),
                 note: None,
                 load_seconds: 0.0,
+                cache: None,
             },
             frame,
         }
@@ -169,6 +183,7 @@ impl Dataset {
                 rows: frame.height(),
                 note: self.info.note.clone(),
                 load_seconds: self.info.load_seconds,
+                cache: self.info.cache.clone(),
             },
             frame,
         }

@@ -9,27 +9,69 @@ use super::csv_locate;
 use super::{DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, Location};
 use crate::text;
 
-/// Loads a source without the per-process cache (see [`super::load_cached`]).
+/// Loads a source without the per-process cache (see [`super::load_cached`]),
+/// through the parse cache as `MLTEST_CACHE` and `MLTEST_CACHE_DIR` say.
 pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
+    load_with(
+        source,
+        &super::parse_cache::cache_dir(),
+        super::parse_cache::CacheMode::from_env(),
+    )
+}
+
+/// Loads a source through the parse cache in `cache_dir` with `mode`,
+/// without the per-process cache; `info().cache` says how the cache served
+/// the load.
+///
+/// ```
+/// use mltest_core::data::{load_with, parse_cache::CacheMode};
+/// let dir = tempfile::tempdir().unwrap();
+/// let csv = dir.path().join("t.csv");
+/// std::fs::write(&csv, "a,b\n1,x\n2,y\n").unwrap();
+/// let src = mltest_core::DataSource::csv(&csv);
+/// let first = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// let again = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// assert!(first.info().cache.as_deref().unwrap().starts_with("parsed and stored"));
+/// assert!(again.info().cache.as_deref().unwrap().starts_with("read from the parse cache"));
+/// assert!(first.frame().equals_missing(again.frame()));
+/// ```
+pub fn load_with(
+    source: &DataSource,
+    cache_dir: &Path,
+    mode: super::parse_cache::CacheMode,
+) -> Result<Dataset, DataError> {
     let start = Instant::now();
     let (frame, origin, sha256) = match &source.location {
         Location::Csv(path) => {
-            // Hashing is I/O and SHA work the parser does not need: overlap them.
-            let (sha, frame) = std::thread::scope(|s| {
-                let sha = s.spawn(|| hash_file(path));
-                let frame = read_csv(path, &source.options);
-                (
-                    sha.join().unwrap_or_else(|_| {
-                        Err(DataError::Polars {
-                            origin: path.display().to_string(),
-                            message: "hashing thread panicked".into(),
-                        })
-                    }),
-                    frame,
-                )
-            });
-            let sha = sha?;
-            (frame?, path.display().to_string(), sha)
+            let parsed = super::parse_cache::load(
+                path,
+                &format!("{:?}", source.options),
+                cache_dir,
+                mode,
+                || {
+                    let frame = read_csv(path, &source.options)?;
+                    let frame = clean(frame, &source.options, path)?;
+                    let (frame, blank) = drop_blank_records(frame, path)?;
+                    Ok((frame, blank_note(blank)))
+                },
+                || hash_file(path),
+            )?;
+            let note = match (&source.note, parsed.note) {
+                (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+                (a, b) => a.clone().or(b),
+            };
+            return Ok(Dataset::new(
+                DataInfo {
+                    name: source.name.clone(),
+                    origin: path.display().to_string(),
+                    sha256: parsed.sha256,
+                    rows: parsed.frame.height(),
+                    note,
+                    load_seconds: start.elapsed().as_secs_f64(),
+                    cache: parsed.cache.note(),
+                },
+                parsed.frame,
+            ));
         }
         Location::Parquet(path) => {
             let sha = hash_file(path)?;
@@ -52,12 +94,10 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
     let origin_path = Path::new(&origin).to_path_buf();
     let frame = clean(frame, &source.options, &origin_path)?;
     let (frame, blank) = drop_blank_records(frame, &origin_path)?;
-    let note = match (blank, &source.note) {
-        (0, note) => note.clone(),
-        (n, None) => Some(format!("dropped {n} blank record(s) (every field empty)")),
-        (n, Some(note)) => Some(format!(
-            "{note}; dropped {n} blank record(s) (every field empty)"
-        )),
+    let note = match (blank_note(blank), &source.note) {
+        (None, note) => note.clone(),
+        (Some(b), None) => Some(b),
+        (Some(b), Some(note)) => Some(format!("{note}; {b}")),
     };
     Ok(Dataset::new(
         DataInfo {
@@ -67,9 +107,14 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
             rows: frame.height(),
             note,
             load_seconds: start.elapsed().as_secs_f64(),
+            cache: None,
         },
         frame,
     ))
+}
+
+fn blank_note(blank: usize) -> Option<String> {
+    (blank > 0).then(|| format!("dropped {blank} blank record(s) (every field empty)"))
 }
 
 fn hash_file(path: &Path) -> Result<String, DataError> {

@@ -9,6 +9,7 @@ mod dtype;
 mod error;
 pub mod generator;
 pub(crate) mod load;
+pub mod parse_cache;
 pub mod reviews;
 mod source;
 
@@ -16,6 +17,7 @@ pub use cache::load_cached;
 pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
+pub use load::load_with;
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location};
 
 /// `"a", "b"`: a frame's column names for error messages.

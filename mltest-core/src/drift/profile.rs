@@ -143,8 +143,11 @@ impl Profile {
         for seg in segments {
             null_rates.insert(seg.to_string(), segment_nulls(data, &side, seg, columns)?);
         }
+        // Only what identifies the data: a snapshot must not change because
+        // a load took longer or came from the parse cache.
         let mut info = data.info().clone();
         info.load_seconds = 0.0;
+        info.cache = None;
         Ok(Profile {
             format: FORMAT,
             data: info,

@@ -107,6 +107,7 @@ impl DataSource {
                 rows: rows.unwrap_or(0) as usize,
                 note: self.note.clone(),
                 load_seconds: start.elapsed().as_secs_f64(),
+                cache: None,
             },
             outcomes,
         })

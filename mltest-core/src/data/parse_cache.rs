@@ -1,0 +1,373 @@
+//! Parse once: the typed columns of a CSV (after null tokens, trimming,
+//! dtypes and blank-record removal) kept as Arrow IPC under
+//! `target/mltest/cache/parsed/`, shared by every test binary, the pipeline
+//! and the CLI. A later load of the same file with the same options reads
+//! the IPC file instead of parsing the CSV again.
+//!
+//! **Identity** follows cargo's fingerprints: when the file's size and
+//! modification time equal the entry's, the entry is trusted and the
+//! recorded sha256 is reused; when either changed, the file is hashed and the
+//! entry is reused only if the content is the same (a `touch`), else rebuilt.
+//! `MLTEST_CACHE=verify` hashes on every load (it catches an edit that keeps
+//! size and mtime); `MLTEST_CACHE=off` bypasses the cache.
+//!
+//! **Safety of entries**: an entry is a meta file (JSON) plus the IPC file,
+//! each written to a temporary file and renamed, the meta last, so a reader
+//! sees a complete entry or none. The meta records the IPC file's length and
+//! row count; a truncated, foreign or unreadable entry is rebuilt, never
+//! trusted. IPC files are read, not memory-mapped: polars' memory-mapped
+//! reader trusts the bytes, and a cache entry is a file anyone can damage.
+//!
+//! **Pruning**: every write removes entries whose source file no longer
+//! exists, entries unused for 14 days (a hit refreshes the meta's
+//! modification time), and temporary files older than an hour.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+const FORMAT: u32 = 1;
+const UNUSED_DAYS: u64 = 14;
+
+/// What `MLTEST_CACHE` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Default: trust size + mtime, hash when they change.
+    On,
+    /// Hash the source on every load.
+    Verify,
+    /// No cache.
+    Off,
+}
+
+impl CacheMode {
+    /// From `MLTEST_CACHE` (`off`, `verify`; anything else or unset: on).
+    pub fn from_env() -> Self {
+        match std::env::var("MLTEST_CACHE").as_deref() {
+            Ok("off") | Ok("0") | Ok("false") => CacheMode::Off,
+            Ok("verify") => CacheMode::Verify,
+            _ => CacheMode::On,
+        }
+    }
+}
+
+/// How a load used the cache; reports show it next to the data's sha256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CacheUse {
+    Disabled,
+    /// No entry: parsed and stored.
+    Stored,
+    /// An entry existed but the file changed (or the entry was damaged):
+    /// parsed again and stored.
+    Rebuilt(String),
+    /// Read from the entry; `how` says why it was trusted.
+    Hit(String),
+}
+
+impl CacheUse {
+    /// The note reports print, or `None` when the cache played no part.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            CacheUse::Disabled => None,
+            CacheUse::Stored => Some("parsed and stored in the parse cache".into()),
+            CacheUse::Rebuilt(why) => Some(format!("parsed again ({why}) and stored")),
+            CacheUse::Hit(how) => Some(format!("read from the parse cache, no CSV parsed ({how})")),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+struct Meta {
+    format: u32,
+    source: String,
+    options: String,
+    size: u64,
+    mtime_ns: u128,
+    sha256: String,
+    rows: usize,
+    ipc_bytes: u64,
+    note: Option<String>,
+}
+
+/// The cache directory: `MLTEST_CACHE_DIR`, else `<out dir>/cache/parsed`.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("MLTEST_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::outdir::out_dir().join("cache").join("parsed"))
+}
+
+fn stat(path: &Path) -> std::io::Result<(u64, u128)> {
+    let m = std::fs::metadata(path)?;
+    let mtime = m
+        .modified()?
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok((m.len(), mtime))
+}
+
+fn key(source: &str, options: &str) -> String {
+    let full = crate::text::sha256_hex(format!("{FORMAT}|{source}|{options}").as_bytes());
+    full[..32].to_string()
+}
+
+/// A parsed frame with its provenance, from the cache or freshly parsed.
+pub(crate) struct Parsed {
+    pub frame: DataFrame,
+    pub sha256: String,
+    pub note: Option<String>,
+    pub cache: CacheUse,
+}
+
+/// Loads `path` through the cache in `dir`. `parse` parses and cleans the
+/// file (returning the frame and a note, e.g. about dropped blank records);
+/// `hash` computes the file's sha256.
+pub(crate) fn load(
+    path: &Path,
+    options: &str,
+    dir: &Path,
+    mode: CacheMode,
+    parse: impl FnOnce() -> Result<(DataFrame, Option<String>), super::DataError>,
+    hash: impl Fn() -> Result<String, super::DataError> + Sync,
+) -> Result<Parsed, super::DataError> {
+    let io_err = |source: std::io::Error| super::DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if mode == CacheMode::Off {
+        let (frame, note, sha256) = parse_and_hash(parse, &hash, None)?;
+        return Ok(Parsed {
+            frame,
+            sha256,
+            note,
+            cache: CacheUse::Disabled,
+        });
+    }
+    if !path.exists() {
+        return Err(super::DataError::NotFound {
+            path: path.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        });
+    }
+    let source = std::fs::canonicalize(path)
+        .map_err(io_err)?
+        .display()
+        .to_string();
+    let (size, mtime_ns) = stat(path).map_err(io_err)?;
+    let k = key(&source, options);
+    let (meta_path, ipc_path) = (
+        dir.join(format!("{k}.json")),
+        dir.join(format!("{k}.arrow")),
+    );
+
+    let mut known_sha: Option<String> = None;
+    let rebuild_reason = match read_meta(&meta_path) {
+        None if meta_path.exists() => Some("the cache entry's meta did not parse".to_string()),
+        None => None,
+        Some(meta) => {
+            let (trusted, how) =
+                if mode == CacheMode::On && meta.size == size && meta.mtime_ns == mtime_ns {
+                    (
+                        true,
+                        "source unchanged: same size and modification time".to_string(),
+                    )
+                } else {
+                    let sha = hash()?;
+                    let same = sha == meta.sha256;
+                    known_sha = Some(sha);
+                    let how = if mode == CacheMode::Verify {
+                        "source unchanged: sha256 verified"
+                    } else {
+                        "source touched but unchanged: same sha256"
+                    };
+                    (same, how.to_string())
+                };
+            if !trusted {
+                Some("the source file changed".to_string())
+            } else {
+                match read_ipc(&ipc_path, &meta) {
+                    Ok(frame) => {
+                        let mut meta = meta;
+                        if (meta.size, meta.mtime_ns) != (size, mtime_ns) {
+                            meta.size = size;
+                            meta.mtime_ns = mtime_ns;
+                            let _ = write_meta(dir, &meta_path, &meta);
+                        } else {
+                            // A hit marks the entry as used, for pruning.
+                            let _ = std::fs::File::options()
+                                .append(true)
+                                .open(&meta_path)
+                                .and_then(|f| f.set_modified(SystemTime::now()));
+                        }
+                        return Ok(Parsed {
+                            frame,
+                            sha256: meta.sha256.clone(),
+                            note: meta.note.clone(),
+                            cache: CacheUse::Hit(how),
+                        });
+                    }
+                    Err(why) => Some(format!("the cache entry was damaged: {why}")),
+                }
+            }
+        }
+    };
+
+    let (mut frame, note, sha256) = parse_and_hash(parse, &hash, known_sha)?;
+    // A failure to store is not a failure to load: the data is parsed.
+    let rows = frame.height();
+    let stored = store(
+        dir,
+        &meta_path,
+        &ipc_path,
+        &mut frame,
+        Meta {
+            format: FORMAT,
+            source,
+            options: options.to_string(),
+            size,
+            mtime_ns,
+            sha256: sha256.clone(),
+            rows,
+            ipc_bytes: 0,
+            note: note.clone(),
+        },
+    );
+    let cache = match (stored, rebuild_reason) {
+        (Err(e), _) => CacheUse::Rebuilt(format!("could not store the entry: {e}")),
+        (Ok(()), Some(why)) => CacheUse::Rebuilt(why),
+        (Ok(()), None) => CacheUse::Stored,
+    };
+    Ok(Parsed {
+        frame,
+        sha256,
+        note,
+        cache,
+    })
+}
+
+/// Parses, hashing the file on a second thread meanwhile (hashing is I/O and
+/// SHA work the parser does not need), unless the hash is already known.
+fn parse_and_hash(
+    parse: impl FnOnce() -> Result<(DataFrame, Option<String>), super::DataError>,
+    hash: &(impl Fn() -> Result<String, super::DataError> + Sync),
+    known: Option<String>,
+) -> Result<(DataFrame, Option<String>, String), super::DataError> {
+    if let Some(sha) = known {
+        let (frame, note) = parse()?;
+        return Ok((frame, note, sha));
+    }
+    let (sha, parsed) = std::thread::scope(|s| {
+        let sha = s.spawn(hash);
+        let parsed = parse();
+        (sha.join(), parsed)
+    });
+    let (frame, note) = parsed?;
+    let sha = sha.map_err(|_| super::DataError::Polars {
+        origin: "sha256".into(),
+        message: "the hashing thread panicked".into(),
+    })??;
+    Ok((frame, note, sha))
+}
+
+fn read_meta(path: &Path) -> Option<Meta> {
+    let bytes = std::fs::read(path).ok()?;
+    let meta: Meta = serde_json::from_slice(&bytes).ok()?;
+    (meta.format == FORMAT).then_some(meta)
+}
+
+fn read_ipc(path: &Path, meta: &Meta) -> Result<DataFrame, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if len != meta.ipc_bytes {
+        return Err(format!("{} bytes, the meta says {}", len, meta.ipc_bytes));
+    }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let frame = IpcReader::new(file).finish().map_err(|e| e.to_string())?;
+    if frame.height() != meta.rows {
+        return Err(format!(
+            "{} rows, the meta says {}",
+            frame.height(),
+            meta.rows
+        ));
+    }
+    Ok(frame)
+}
+
+fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    dir.join(format!(".tmp-{}-{n}-{name}", std::process::id()))
+}
+
+fn write_meta(dir: &Path, path: &Path, meta: &Meta) -> std::io::Result<()> {
+    let tmp = temp_path(dir, "meta");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(&tmp, path)
+}
+
+fn store(
+    dir: &Path,
+    meta_path: &Path,
+    ipc_path: &Path,
+    frame: &mut DataFrame,
+    mut meta: Meta,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    prune(dir);
+    let tmp = temp_path(dir, "arrow");
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        IpcWriter::new(&mut file)
+            .finish(frame)
+            .map_err(std::io::Error::other)?;
+        // No fsync: an entry is rebuildable, and one cut short by a crash
+        // fails the length or row check and is rebuilt; syncing 400 MB would
+        // double the cost of a cold run.
+        meta.ipc_bytes = file.metadata()?.len();
+        // The IPC file first, the meta last: a reader that finds the meta
+        // finds the data it describes (another process may be replacing the
+        // same entry; both write the same content).
+        std::fs::rename(&tmp, ipc_path)?;
+        write_meta(dir, meta_path, &meta)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The pruning rule in the module doc.
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    let age = |p: &Path| {
+        std::fs::metadata(p)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .unwrap_or_default()
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".tmp-") {
+            if age(&p) > Duration::from_secs(3600) {
+                let _ = std::fs::remove_file(&p);
+            }
+            continue;
+        }
+        if p.extension().is_some_and(|x| x == "json") {
+            let gone = read_meta(&p).is_none_or(|m| !Path::new(&m.source).exists());
+            if gone || age(&p) > Duration::from_secs(UNUSED_DAYS * 86_400) {
+                let _ = std::fs::remove_file(p.with_extension("arrow"));
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+}
