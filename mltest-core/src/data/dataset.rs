@@ -58,10 +58,33 @@ impl DataInfo {
 /// assert!(outcome.passed());
 /// assert_eq!(outcome.observed, Some(1.0 / 3.0));
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Dataset {
     pub(crate) info: DataInfo,
-    pub(crate) frame: DataFrame,
+    cell: std::sync::Arc<FrameCell>,
+    /// Identity for the metric cache: set only for file sources whose
+    /// content hash is known (never for in-memory or derived frames, whose
+    /// fingerprint does not cover their values).
+    pub(crate) identity: Option<String>,
+}
+
+type Loader = Box<dyn Fn() -> Result<DataFrame, String> + Send + Sync>;
+
+/// The frame, in memory or read on first use (a data set served by the
+/// parse cache is read only when something needs its values).
+struct FrameCell {
+    frame: std::sync::OnceLock<DataFrame>,
+    load: Option<Loader>,
+    schema: Option<polars::prelude::SchemaRef>,
+}
+
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dataset")
+            .field("info", &self.info)
+            .field("loaded", &self.is_loaded())
+            .finish()
+    }
 }
 
 /// Identity of an in-memory frame: sha256 of its name and schema (hashing
@@ -85,12 +108,55 @@ impl Dataset {
                 load_seconds: 0.0,
                 cache: None,
             },
-            frame,
+            cell: ready(frame),
+            identity: None,
         }
     }
 
     pub(crate) fn new(info: DataInfo, frame: DataFrame) -> Self {
-        Dataset { info, frame }
+        Dataset {
+            info,
+            cell: ready(frame),
+            identity: None,
+        }
+    }
+
+    /// A data set whose values are read by `load` on first use.
+    pub(crate) fn deferred(
+        info: DataInfo,
+        schema: polars::prelude::SchemaRef,
+        identity: Option<String>,
+        load: Loader,
+    ) -> Self {
+        Dataset {
+            info,
+            cell: std::sync::Arc::new(FrameCell {
+                frame: std::sync::OnceLock::new(),
+                load: Some(load),
+                schema: Some(schema),
+            }),
+            identity,
+        }
+    }
+
+    pub(crate) fn with_identity(mut self, identity: Option<String>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    /// Whether the values are in memory (false while a data set served by
+    /// the parse cache has not been needed yet).
+    pub fn is_loaded(&self) -> bool {
+        self.cell.frame.get().is_some()
+    }
+
+    /// The column names and dtypes, without reading the values.
+    pub fn column_schema(&self) -> polars::prelude::SchemaRef {
+        match (&self.cell.schema, self.cell.frame.get()) {
+            (_, Some(f)) => f.schema().clone(),
+            (Some(s), None) => s.clone(),
+            (None, None) => self.frame().schema().clone(),
+        }
     }
 
     /// Provenance: name, origin, sha256, rows.
@@ -98,21 +164,34 @@ impl Dataset {
         &self.info
     }
 
-    /// The loaded frame.
+    /// The loaded frame (read now if it was deferred).
+    ///
+    /// # Panics
+    /// When a deferred read fails twice (the cached columns and then the
+    /// source itself): the message names the file. Test runners turn the
+    /// panic into an errored check.
     pub fn frame(&self) -> &DataFrame {
-        &self.frame
+        self.cell.frame.get_or_init(|| match &self.cell.load {
+            Some(load) => load().unwrap_or_else(|e| {
+                panic!("mltest: cannot read the data of {}: {e}", self.info.origin)
+            }),
+            None => DataFrame::empty(),
+        })
     }
 
     /// Number of rows.
     pub fn height(&self) -> usize {
-        self.frame.height()
+        if self.is_loaded() {
+            self.frame().height()
+        } else {
+            self.info.rows
+        }
     }
 
     /// Column names in file order.
     pub fn column_names(&self) -> Vec<String> {
-        self.frame
-            .get_column_names()
-            .into_iter()
+        self.column_schema()
+            .iter_names()
             .map(|c| c.to_string())
             .collect()
     }
@@ -135,16 +214,16 @@ impl Dataset {
             origin: self.info.origin.clone(),
             message: e.to_string(),
         };
-        let col = self.frame.column(column).map_err(|_| DataError::Polars {
+        let col = self.frame().column(column).map_err(|_| DataError::Polars {
             origin: self.info.origin.clone(),
             message: format!(
                 "no column {column:?} to filter on; columns: {}",
-                super::column_names(&self.frame)
+                super::column_names(self.frame())
             ),
         })?;
         let text = col.cast(&DataType::String).map_err(polars_err)?;
         let mask = text.str().map_err(polars_err)?.equal(value);
-        let frame = self.frame.filter(&mask).map_err(polars_err)?;
+        let frame = self.frame().filter(&mask).map_err(polars_err)?;
         Ok(self.derived(&format!("{column} == {value}"), frame))
     }
 
@@ -159,7 +238,7 @@ impl Dataset {
     /// assert_eq!((a.height(), b.height()), (75, 25));
     /// ```
     pub fn split_random(&self, seed: u64, held_out: f64) -> Result<(Dataset, Dataset), DataError> {
-        let (a, b) = crate::model::train::split(&self.frame, seed, held_out).map_err(|e| {
+        let (a, b) = crate::model::train::split(self.frame(), seed, held_out).map_err(|e| {
             DataError::Polars {
                 origin: self.info.origin.clone(),
                 message: e.to_string(),
@@ -185,7 +264,18 @@ impl Dataset {
                 load_seconds: self.info.load_seconds,
                 cache: self.info.cache.clone(),
             },
-            frame,
+            cell: ready(frame),
+            identity: None,
         }
     }
+}
+
+fn ready(frame: DataFrame) -> std::sync::Arc<FrameCell> {
+    let cell = FrameCell {
+        frame: std::sync::OnceLock::new(),
+        load: None,
+        schema: None,
+    };
+    let _ = cell.frame.set(frame);
+    std::sync::Arc::new(cell)
 }

@@ -60,18 +60,58 @@ pub fn load_with(
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
                 (a, b) => a.clone().or(b),
             };
-            return Ok(Dataset::new(
-                DataInfo {
-                    name: source.name.clone(),
-                    origin: path.display().to_string(),
-                    sha256: parsed.sha256,
-                    rows: parsed.frame.height(),
-                    note,
-                    load_seconds: start.elapsed().as_secs_f64(),
-                    cache: parsed.cache.note(),
-                },
-                parsed.frame,
-            ));
+            let identity = (parsed.cache != super::parse_cache::CacheUse::Disabled).then(|| {
+                text::sha256_hex(format!("{}|{:?}", parsed.sha256, source.options).as_bytes())
+            });
+            let mut info = DataInfo {
+                name: source.name.clone(),
+                origin: path.display().to_string(),
+                sha256: parsed.sha256,
+                rows: 0,
+                note,
+                load_seconds: 0.0,
+                cache: parsed.cache.note(),
+            };
+            return Ok(match parsed.frame {
+                super::parse_cache::Frame::Ready(frame) => {
+                    info.rows = frame.height();
+                    info.load_seconds = start.elapsed().as_secs_f64();
+                    Dataset::new(info, frame).with_identity(identity)
+                }
+                super::parse_cache::Frame::Deferred {
+                    schema,
+                    ipc,
+                    meta,
+                    rows,
+                    ipc_bytes,
+                } => {
+                    info.rows = rows;
+                    info.load_seconds = start.elapsed().as_secs_f64();
+                    let (path, options) = (path.clone(), source.options.clone());
+                    Dataset::deferred(
+                        info,
+                        schema,
+                        identity,
+                        Box::new(move || {
+                            super::parse_cache::read_deferred(&ipc, &meta, rows, ipc_bytes).or_else(
+                                |damaged| {
+                                    // The entry broke between the check and the read:
+                                    // parse the source (the next load rebuilds the entry).
+                                    let frame =
+                                        read_csv(&path, &options).map_err(|e| e.to_string())?;
+                                    let frame =
+                                        clean(frame, &options, &path).map_err(|e| e.to_string())?;
+                                    drop_blank_records(frame, &path)
+                                        .map(|(f, _)| f)
+                                        .map_err(|e| {
+                                            format!("{e} (after a damaged cache entry: {damaged})")
+                                        })
+                                },
+                            )
+                        }),
+                    )
+                }
+            });
         }
         Location::Parquet(path) => {
             let sha = hash_file(path)?;

@@ -113,12 +113,49 @@ fn key(source: &str, options: &str) -> String {
     full[..32].to_string()
 }
 
+/// The frame of a load: parsed now, or a verified cache entry read on
+/// first use.
+pub(crate) enum Frame {
+    Ready(DataFrame),
+    Deferred {
+        schema: SchemaRef,
+        ipc: PathBuf,
+        meta: PathBuf,
+        rows: usize,
+        ipc_bytes: u64,
+    },
+}
+
 /// A parsed frame with its provenance, from the cache or freshly parsed.
 pub(crate) struct Parsed {
-    pub frame: DataFrame,
+    pub frame: Frame,
     pub sha256: String,
     pub note: Option<String>,
     pub cache: CacheUse,
+}
+
+/// Reads a deferred entry's columns; on failure the entry's meta is removed
+/// so the next load rebuilds it.
+pub(crate) fn read_deferred(
+    ipc: &Path,
+    meta: &Path,
+    rows: usize,
+    ipc_bytes: u64,
+) -> Result<DataFrame, String> {
+    let probe = Meta {
+        format: FORMAT,
+        source: String::new(),
+        options: String::new(),
+        size: 0,
+        mtime_ns: 0,
+        sha256: String::new(),
+        rows,
+        ipc_bytes,
+        note: None,
+    };
+    read_ipc(ipc, &probe).inspect_err(|_| {
+        let _ = std::fs::remove_file(meta);
+    })
 }
 
 /// Loads `path` through the cache in `dir`. `parse` parses and cleans the
@@ -139,7 +176,7 @@ pub(crate) fn load(
     if mode == CacheMode::Off {
         let (frame, note, sha256) = parse_and_hash(parse, &hash, None)?;
         return Ok(Parsed {
-            frame,
+            frame: Frame::Ready(frame),
             sha256,
             note,
             cache: CacheUse::Disabled,
@@ -187,8 +224,8 @@ pub(crate) fn load(
             if !trusted {
                 Some("the source file changed".to_string())
             } else {
-                match read_ipc(&ipc_path, &meta) {
-                    Ok(frame) => {
+                match check_entry(&ipc_path, &meta) {
+                    Ok(schema) => {
                         let mut meta = meta;
                         if (meta.size, meta.mtime_ns) != (size, mtime_ns) {
                             meta.size = size;
@@ -202,7 +239,13 @@ pub(crate) fn load(
                                 .and_then(|f| f.set_modified(SystemTime::now()));
                         }
                         return Ok(Parsed {
-                            frame,
+                            frame: Frame::Deferred {
+                                schema,
+                                ipc: ipc_path.clone(),
+                                meta: meta_path.clone(),
+                                rows: meta.rows,
+                                ipc_bytes: meta.ipc_bytes,
+                            },
                             sha256: meta.sha256.clone(),
                             note: meta.note.clone(),
                             cache: CacheUse::Hit(how),
@@ -240,11 +283,24 @@ pub(crate) fn load(
         (Ok(()), None) => CacheUse::Stored,
     };
     Ok(Parsed {
-        frame,
+        frame: Frame::Ready(frame),
         sha256,
         note,
         cache,
     })
+}
+
+/// The cheap check of an entry at load time: its length is the recorded
+/// one and its footer parses (this catches truncated and foreign files);
+/// returns the schema, so the values can wait until they are needed.
+fn check_entry(path: &Path, meta: &Meta) -> Result<SchemaRef, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if len != meta.ipc_bytes {
+        return Err(format!("{} bytes, the meta says {}", len, meta.ipc_bytes));
+    }
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let arrow = IpcReader::new(file).schema().map_err(|e| e.to_string())?;
+    Ok(Arc::new(Schema::from_arrow_schema(&arrow)))
 }
 
 /// Parses, hashing the file on a second thread meanwhile (hashing is I/O and

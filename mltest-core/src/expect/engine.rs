@@ -62,7 +62,7 @@ impl Dataset {
         options: EvalOptions,
     ) -> Vec<CheckOutcome> {
         Evaluator {
-            frame: Table::from_frame(&self.frame),
+            frame: Table::from_frame(self.frame()),
             options,
             rows_seen: Default::default(),
         }
@@ -171,6 +171,17 @@ struct Planned {
 
 impl Evaluator {
     pub(crate) fn run(&self, expectations: Vec<Expectation>) -> Vec<CheckOutcome> {
+        self.run_recording(expectations).0
+    }
+
+    /// [`run`](Self::run), also returning each check's raw figures (what the
+    /// metric cache keeps; `None` for checks that have none: schema,
+    /// association, errors).
+    pub(crate) fn run_recording(
+        &self,
+        expectations: Vec<Expectation>,
+    ) -> (Vec<CheckOutcome>, Vec<Option<Figures>>) {
+        let mut recorded: Vec<Option<Figures>> = vec![None; expectations.len()];
         let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; expectations.len()];
         let mut flat: Vec<Planned> = Vec::new();
         let mut grouped: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
@@ -222,8 +233,9 @@ impl Evaluator {
                     self.rows_seen.set(scalar(&row, ROWS).map(|n| n as u64));
                     for p in &flat {
                         let e = &expectations[p.index];
-                        let get = |k: &str| scalar(&row, &name(p.index, k));
-                        outcomes[p.index] = Some(decide(e, &get, segment_label(&e.segment)));
+                        let figures = flat_figures(&row, p.index);
+                        outcomes[p.index] = Some(decide_flat_from(e, &figures));
+                        recorded[p.index] = Some(Figures::Flat(figures));
                     }
                 }
                 Err(err) => {
@@ -248,7 +260,12 @@ impl Evaluator {
             for p in plans {
                 let e = &expectations[p.index];
                 outcomes[p.index] = Some(match &result {
-                    Ok(groups) => self.decide_groups(e, p.index, column, groups),
+                    Ok(groups) => {
+                        let figures = group_figures(p.index, column, groups);
+                        let o = decide_groups_from(e, column, &figures);
+                        recorded[p.index] = Some(Figures::Groups(figures));
+                        o
+                    }
                     Err(err) => {
                         CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()))
                     }
@@ -270,7 +287,7 @@ impl Evaluator {
                 self.attach_examples(o);
             }
         }
-        outcomes
+        (outcomes, recorded)
     }
 
     fn dtype_of(&self, column: Option<&str>) -> DType {
@@ -409,80 +426,6 @@ impl Evaluator {
                 Ok(())
             }
         }
-    }
-
-    fn decide_groups(
-        &self,
-        e: &Expectation,
-        index: usize,
-        column: &str,
-        groups: &DataFrame,
-    ) -> CheckOutcome {
-        let Segment::EachOf { min_rows, .. } = e.segment else {
-            return CheckOutcome::errored(
-                e.clone(),
-                CheckError::Invalid("not a per-segment check".into()),
-            );
-        };
-        let mut figures: Vec<(SegmentFigure, CheckOutcome)> = Vec::new();
-        let mut skipped = 0;
-        let keys = groups.column(column).ok();
-        for r in 0..groups.height() {
-            let key = keys
-                .and_then(|k| k.get(r).ok())
-                .map(|v| any_to_label(&v))
-                .unwrap_or_else(|| "(missing)".into());
-            let get = |k: &str| {
-                groups
-                    .column(&name(index, k))
-                    .ok()
-                    .and_then(|c| c.get(r).ok())
-                    .and_then(|v| any_to_f64(&v))
-            };
-            let rows = get("n").unwrap_or(0.0) as u64;
-            if (rows as usize) < min_rows {
-                skipped += 1;
-                continue;
-            }
-            let label = format!("{column} == {key}");
-            let o = decide(e, &get, Some(label.clone()));
-            let observed = o.observed.unwrap_or(f64::NAN);
-            figures.push((
-                SegmentFigure {
-                    segment: label,
-                    rows,
-                    observed,
-                    passed: o.status == Status::Pass,
-                },
-                o,
-            ));
-        }
-        if figures.is_empty() {
-            let mut o = CheckOutcome::errored(
-                e.clone(),
-                CheckError::NoRows {
-                    segment: Some(format!(
-                        "any group of {column:?} with at least {min_rows} rows ({skipped} smaller groups skipped)"
-                    )),
-                },
-            );
-            o.skipped_segments = skipped;
-            return o;
-        }
-        // Worst first: errors, then by distance outside the bound.
-        figures.sort_by(|a, b| {
-            let ka = rank(&a.1);
-            let kb = rank(&b.1);
-            kb.total_cmp(&ka).then(a.0.segment.cmp(&b.0.segment))
-        });
-        let mut worst = figures[0].1.clone();
-        if figures.iter().any(|(f, _)| !f.passed) && worst.status == Status::Pass {
-            worst.status = Status::Fail;
-        }
-        worst.worst_segment = Some(figures[0].0.segment.clone());
-        worst.segments = figures.into_iter().map(|(f, _)| f).collect();
-        worst.skipped_segments = skipped;
-        worst
     }
 
     fn schema(&self, e: &Expectation, required: &[(String, DType)]) -> CheckOutcome {
@@ -1174,4 +1117,132 @@ fn decide(
         o.worst_segment = segment;
     }
     o
+}
+
+/// A check's raw figures: what its aggregates measured, before any bound.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Figures {
+    Flat(Vec<(String, Option<f64>)>),
+    Groups(GroupFigures),
+}
+
+/// The aggregates of check `index` in the one-row result of the main query.
+fn flat_figures(row: &DataFrame, index: usize) -> Vec<(String, Option<f64>)> {
+    let prefix = name(index, "");
+    row.columns()
+        .iter()
+        .filter_map(|c| {
+            c.name()
+                .strip_prefix(prefix.as_str())
+                .map(|k| (k.to_string(), scalar(row, c.name().as_str())))
+        })
+        .collect()
+}
+
+/// Per group (in the group-by's order): the group's label and the figures
+/// of one check's aggregates, by key (`n`, `hits`, ...).
+pub(crate) type GroupFigures = Vec<(String, Vec<(String, Option<f64>)>)>;
+
+/// The aggregates of check `index` in a group-by result, by group.
+pub(crate) fn group_figures(index: usize, column: &str, groups: &DataFrame) -> GroupFigures {
+    let prefix = name(index, "");
+    let keys = groups.column(column).ok();
+    let cols: Vec<(String, &Column)> = groups
+        .columns()
+        .iter()
+        .filter_map(|c| {
+            c.name()
+                .strip_prefix(prefix.as_str())
+                .map(|k| (k.to_string(), c))
+        })
+        .collect();
+    (0..groups.height())
+        .map(|r| {
+            let key = keys
+                .and_then(|k| k.get(r).ok())
+                .map(|v| any_to_label(&v))
+                .unwrap_or_else(|| "(missing)".into());
+            let figures = cols
+                .iter()
+                .map(|(k, c)| (k.clone(), c.get(r).ok().and_then(|v| any_to_f64(&v))))
+                .collect();
+            (key, figures)
+        })
+        .collect()
+}
+
+fn lookup(figures: &[(String, Option<f64>)], k: &str) -> Option<f64> {
+    figures
+        .iter()
+        .find(|(name, _)| name == k)
+        .and_then(|(_, v)| *v)
+}
+
+/// A per-segment check decided from its groups' figures: the engine's own
+/// path, and the metric cache's (which keeps the figures, not the verdict,
+/// so a changed threshold is decided again without reading data).
+pub(crate) fn decide_groups_from(
+    e: &Expectation,
+    column: &str,
+    groups: &GroupFigures,
+) -> CheckOutcome {
+    let Segment::EachOf { min_rows, .. } = e.segment else {
+        return CheckOutcome::errored(
+            e.clone(),
+            CheckError::Invalid("not a per-segment check".into()),
+        );
+    };
+    let mut figures: Vec<(SegmentFigure, CheckOutcome)> = Vec::new();
+    let mut skipped = 0;
+    for (key, values) in groups {
+        let get = |k: &str| lookup(values, k);
+        let rows = get("n").unwrap_or(0.0) as u64;
+        if (rows as usize) < min_rows {
+            skipped += 1;
+            continue;
+        }
+        let label = format!("{column} == {key}");
+        let o = decide(e, &get, Some(label.clone()));
+        let observed = o.observed.unwrap_or(f64::NAN);
+        figures.push((
+            SegmentFigure {
+                segment: label,
+                rows,
+                observed,
+                passed: o.status == Status::Pass,
+            },
+            o,
+        ));
+    }
+    if figures.is_empty() {
+        let mut o = CheckOutcome::errored(
+            e.clone(),
+            CheckError::NoRows {
+                segment: Some(format!(
+                    "any group of {column:?} with at least {min_rows} rows ({skipped} smaller groups skipped)"
+                )),
+            },
+        );
+        o.skipped_segments = skipped;
+        return o;
+    }
+    // Worst first: errors, then by distance outside the bound.
+    figures.sort_by(|a, b| {
+        let ka = rank(&a.1);
+        let kb = rank(&b.1);
+        kb.total_cmp(&ka).then(a.0.segment.cmp(&b.0.segment))
+    });
+    let mut worst = figures[0].1.clone();
+    if figures.iter().any(|(f, _)| !f.passed) && worst.status == Status::Pass {
+        worst.status = Status::Fail;
+    }
+    worst.worst_segment = Some(figures[0].0.segment.clone());
+    worst.segments = figures.into_iter().map(|(f, _)| f).collect();
+    worst.skipped_segments = skipped;
+    worst
+}
+
+/// A check over all rows (or a filtered subset) decided from its figures.
+pub(crate) fn decide_flat_from(e: &Expectation, figures: &[(String, Option<f64>)]) -> CheckOutcome {
+    decide(e, &|k: &str| lookup(figures, k), segment_label(&e.segment))
 }
