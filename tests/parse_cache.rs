@@ -220,3 +220,101 @@ fn two_processes_loading_at_once_agree() {
     );
     assert_eq!(third.height(), 200_000);
 }
+
+// ---- the metric cache ----
+
+fn people_csv(dir: &Path) -> std::path::PathBuf {
+    let csv = dir.join("people.csv");
+    let mut text = String::from("age,dept\n");
+    for i in 0..300 {
+        let age = if i % 3 == 0 {
+            String::new()
+        } else {
+            (20 + i % 50).to_string()
+        };
+        text.push_str(&format!("{age},{}\n", ["Tops", "Dresses"][i % 2]));
+    }
+    write(&csv, &text);
+    csv
+}
+
+fn checks(max_missing: f64) -> Vec<mltest::Expectation> {
+    let d = Dataset::from_frame("schema only", polars::prelude::DataFrame::empty());
+    vec![
+        d.column("age").null_fraction().at_most(max_missing),
+        d.column("age").mean().between(20.0, 80.0),
+        d.column("age")
+            .null_fraction()
+            .at_most(max_missing)
+            .in_every_segment_of("dept"),
+        d.schema().requires([
+            ("age", mltest::DType::Numeric),
+            ("dept", mltest::DType::Text),
+        ]),
+    ]
+}
+
+/// Unchanged data and unchanged checks: every figure from the cache, the
+/// data never read. A changed threshold is decided again without reading it.
+#[test]
+fn unchanged_data_and_checks_read_no_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, cache) = (people_csv(dir.path()), dir.path().join("cache"));
+    let src = DataSource::csv(&csv);
+
+    let cold = load_with(&src, &cache, CacheMode::On).unwrap();
+    let first = cold.evaluate(checks(0.4));
+    assert!(
+        first.iter().all(|o| !o.from_cache && o.passed()),
+        "{first:?}"
+    );
+    assert!(cold.is_loaded());
+
+    let warm = load_with(&src, &cache, CacheMode::On).unwrap();
+    let again = warm.evaluate(checks(0.4));
+    assert!(!warm.is_loaded(), "a fully cached run reads no data");
+    for (a, b) in first.iter().zip(&again) {
+        assert_eq!(
+            (a.status, a.observed, &a.segments),
+            (b.status, b.observed, &b.segments)
+        );
+    }
+    assert!(
+        again[..3].iter().all(|o| o.from_cache),
+        "figures from the cache"
+    );
+
+    // A tighter threshold: decided again from the cached figures.
+    let warm = load_with(&src, &cache, CacheMode::On).unwrap();
+    let tighter = warm.evaluate(checks(0.34));
+    assert!(tighter[0].passed() && tighter[0].from_cache);
+    assert!(!warm.is_loaded());
+    // A threshold that fails: the verdict from the cache, the examples from the data.
+    let failing = warm.evaluate(checks(0.2));
+    assert!(!failing[0].passed() && failing[0].from_cache);
+    assert_eq!(failing[0].observed, Some(100.0 / 300.0));
+    assert!(
+        !failing[0].examples.is_empty(),
+        "a failure still shows its rows"
+    );
+    assert!(warm.is_loaded());
+}
+
+/// Edited data has a new identity: its figures are computed, not reused.
+#[test]
+fn edited_data_is_measured_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, cache) = (people_csv(dir.path()), dir.path().join("cache"));
+    let src = DataSource::csv(&csv);
+    load_with(&src, &cache, CacheMode::On)
+        .unwrap()
+        .evaluate(checks(0.5));
+    write(&csv, "age,dept\n30,Tops\n,Dresses\n");
+    let edited = load_with(&src, &cache, CacheMode::On).unwrap();
+    let outcomes = edited.evaluate(checks(0.5));
+    assert!(!outcomes[0].from_cache);
+    assert_eq!(outcomes[0].observed, Some(0.5));
+    // MLTEST_CACHE=off-like loads (no identity) never use it.
+    let off = load_with(&src, &cache, CacheMode::Off).unwrap();
+    assert!(off.evaluate(checks(0.5)).iter().all(|o| !o.from_cache));
+}

@@ -375,14 +375,20 @@ pub fn publish(run: &CheckRun, file: &str, line: u32) {
 /// a passing check's figures are in nextest's report too.
 pub fn print_summaries(records: &[Record]) {
     for r in records {
+        let cached = r.outcome.as_ref().is_some_and(|o| o.from_cache);
         println!(
-            "mltest {} `{}` {}: {}: observed {}, expected {}",
+            "mltest {} `{}` {}: {}: observed {}, expected {}{}",
             r.kind,
             r.case_name(records.len()),
             format!("{:?}", r.verdict).to_lowercase(),
             r.description,
             r.observed.map_or("no value".into(), crate::text::fig),
-            r.threshold
+            r.threshold,
+            if cached {
+                " (figures from the metric cache)"
+            } else {
+                ""
+            }
         );
     }
 }

@@ -65,7 +65,14 @@ pub struct Dataset {
     /// Identity for the metric cache: set only for file sources whose
     /// content hash is known (never for in-memory or derived frames, whose
     /// fingerprint does not cover their values).
-    pub(crate) identity: Option<String>,
+    pub(crate) identity: Option<CacheIdentity>,
+}
+
+/// Where a data set's metric-cache entries live and under which key.
+#[derive(Clone, Debug)]
+pub(crate) struct CacheIdentity {
+    pub key: String,
+    pub dir: std::path::PathBuf,
 }
 
 type Loader = Box<dyn Fn() -> Result<DataFrame, String> + Send + Sync>;
@@ -125,7 +132,7 @@ impl Dataset {
     pub(crate) fn deferred(
         info: DataInfo,
         schema: polars::prelude::SchemaRef,
-        identity: Option<String>,
+        identity: Option<CacheIdentity>,
         load: Loader,
     ) -> Self {
         Dataset {
@@ -139,7 +146,7 @@ impl Dataset {
         }
     }
 
-    pub(crate) fn with_identity(mut self, identity: Option<String>) -> Self {
+    pub(crate) fn with_identity(mut self, identity: Option<CacheIdentity>) -> Self {
         self.identity = identity;
         self
     }

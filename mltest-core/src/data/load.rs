@@ -61,7 +61,12 @@ pub fn load_with(
                 (a, b) => a.clone().or(b),
             };
             let identity = (parsed.cache != super::parse_cache::CacheUse::Disabled).then(|| {
-                text::sha256_hex(format!("{}|{:?}", parsed.sha256, source.options).as_bytes())
+                super::dataset::CacheIdentity {
+                    key: text::sha256_hex(
+                        format!("{}|{:?}", parsed.sha256, source.options).as_bytes(),
+                    ),
+                    dir: cache_dir.to_path_buf(),
+                }
             });
             let mut info = DataInfo {
                 name: source.name.clone(),

@@ -4,7 +4,7 @@
 
 mod cache;
 mod csv_locate;
-mod dataset;
+pub(crate) mod dataset;
 mod dtype;
 mod error;
 pub mod generator;

@@ -20,7 +20,8 @@
 //!
 //! **Pruning**: every write removes entries whose source file no longer
 //! exists, entries unused for 14 days (a hit refreshes the meta's
-//! modification time), and temporary files older than an hour.
+//! modification time), metric-cache files not updated for 14 days, and
+//! temporary files older than an hour.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -414,6 +415,12 @@ fn prune(dir: &Path) {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with(".tmp-") {
             if age(&p) > Duration::from_secs(3600) {
+                let _ = std::fs::remove_file(&p);
+            }
+            continue;
+        }
+        if p.extension().is_some_and(|x| x == "metrics") {
+            if age(&p) > Duration::from_secs(UNUSED_DAYS * 86_400) {
                 let _ = std::fs::remove_file(&p);
             }
             continue;

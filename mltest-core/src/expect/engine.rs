@@ -61,12 +61,13 @@ impl Dataset {
         expectations: impl super::IntoExpectations,
         options: EvalOptions,
     ) -> Vec<CheckOutcome> {
-        Evaluator {
-            frame: Table::from_frame(self.frame()),
-            options,
-            rows_seen: Default::default(),
+        let expectations = expectations.into_expectations();
+        if let Some(identity) = &self.identity
+            && super::metric_cache::enabled()
+        {
+            return super::metric_cache::evaluate(self, identity, expectations, options);
         }
-        .run(expectations.into_expectations())
+        Evaluator::new(Table::from_frame(self.frame()), options).run(expectations)
     }
 }
 
@@ -170,6 +171,14 @@ struct Planned {
 }
 
 impl Evaluator {
+    pub(crate) fn new(frame: Table, options: EvalOptions) -> Self {
+        Evaluator {
+            frame,
+            options,
+            rows_seen: Default::default(),
+        }
+    }
+
     pub(crate) fn run(&self, expectations: Vec<Expectation>) -> Vec<CheckOutcome> {
         self.run_recording(expectations).0
     }
@@ -557,7 +566,7 @@ impl Evaluator {
     }
 
     /// Offending rows (row index + value) and unexpected values for a failed check.
-    fn attach_examples(&self, o: &mut CheckOutcome) {
+    pub(crate) fn attach_examples(&self, o: &mut CheckOutcome) {
         let e = &o.expectation;
         let Some(column) = e
             .metric

@@ -7,6 +7,7 @@
 
 mod builder;
 mod engine;
+mod metric_cache;
 mod outcome;
 mod render;
 mod stream;

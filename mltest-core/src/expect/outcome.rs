@@ -103,6 +103,9 @@ pub struct CheckOutcome {
     /// Extra figures (e.g. each feature's association), name → value.
     pub table: Vec<(String, f64, String)>,
     pub error: Option<CheckError>,
+    /// The figures came from the metric cache (the data was not read for them).
+    #[serde(default)]
+    pub from_cache: bool,
 }
 
 impl CheckOutcome {
@@ -120,6 +123,7 @@ impl CheckOutcome {
             unexpected: Vec::new(),
             table: Vec::new(),
             error: None,
+            from_cache: false,
         }
     }
 

@@ -34,7 +34,12 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
             .as_ref()
             .map(|c| format!(" ({} of {} {})", thousands(c.hits), thousands(c.of), c.unit))
             .unwrap_or_default();
-        let _ = writeln!(s, "  observed: {}{counts}", fig(x));
+        let cached = if o.from_cache {
+            " [figures from the metric cache]"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  observed: {}{counts}{cached}", fig(x));
     } else if let (Some(c), Status::Error) = (&o.count, o.status) {
         let _ = writeln!(
             s,
