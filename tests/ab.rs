@@ -13,7 +13,8 @@
 //! Promotion is never a side effect of these tests: it stays
 //! `mltest models promote`.
 //!
-//! Run: `cargo test --release --test ab`.
+//! Run: `cargo test --release --test ab` (with `../shared` beside the clone,
+//! as CI has it: the figures are the real data's).
 
 use std::time::Instant;
 
@@ -126,6 +127,10 @@ fn traffic_split_on_held_out_requests_is_inconclusive_and_says_why() {
     // Binomial(4697, 0.5) is ±113 around 2348).
     assert!((t.treatment_n as i64 - 2348).abs() <= 113, "{t:?}");
     let r = t.decide();
+    if !mltest::data::reviews::is_real() {
+        eprintln!("skipped the verdict: the real reviews file is absent ({r:?})");
+        return;
+    }
     assert_eq!(r.verdict, AbVerdict::Inconclusive, "{r:?}");
     assert!(r.lift_low < 0.0 && r.lift_high > 0.0, "{r:?}");
     let needed = sample_size(r.control_rate, -0.01, 0.05, 0.8, 1.0);
