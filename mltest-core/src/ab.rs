@@ -52,7 +52,8 @@ fn verdict(p: f64, diff: f64, alpha: f64) -> AbVerdict {
     }
 }
 
-fn z(alpha: f64) -> f64 {
+/// The two-sided normal critical value at `alpha`.
+fn z_two_sided(alpha: f64) -> f64 {
     Normal::standard().inverse_cdf(1.0 - alpha / 2.0)
 }
 
@@ -102,7 +103,7 @@ impl ModelComparison {
         let (bc, cc) = (only_a_right as f64, only_b_right as f64);
         let difference = (cc - bc) / n;
         let se = ((bc + cc) - (cc - bc).powi(2) / n).max(0.0).sqrt() / n;
-        let zz = z(0.05);
+        let zz = z_two_sided(0.05);
         ModelComparison {
             a: a.into(),
             b: b.into(),
@@ -303,7 +304,7 @@ impl TrafficTest {
         let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
         let lift = p1 - p2;
         let se = (p1 * (1.0 - p1) / n1 as f64 + p2 * (1.0 - p2) / n2 as f64).sqrt();
-        let zz = z_crit(self.alpha);
+        let zz = z_two_sided(self.alpha);
         TrafficResult {
             control_rate: p2,
             treatment_rate: p1,
@@ -316,10 +317,6 @@ impl TrafficTest {
             verdict: verdict(p, lift, self.alpha),
         }
     }
-}
-
-fn z_crit(alpha: f64) -> f64 {
-    z(alpha)
 }
 
 /// Rows needed in the control arm to detect a change of the success rate
@@ -408,10 +405,7 @@ pub fn model_ab_record(
         Require::NotWorse => "treatment not worse",
         Require::Better => "treatment better",
     };
-    let rerun = format!(
-        "cargo test --release --test {} -- {test} --exact",
-        crate::outdir::binary_name()
-    );
+    let rerun = crate::runner::rerun_command(test);
     let report = match comparison {
         Ok(c) => format!(
             "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {want}\n{}  rerun:    {rerun}\n",

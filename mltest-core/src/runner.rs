@@ -181,12 +181,13 @@ fn data_lines(data: Option<&DataInfo>) -> String {
     s
 }
 
-fn rerun_command(test_id: &str) -> String {
+/// How a report tells the reader to rerun one test.
+pub(crate) fn rerun_command(test_id: &str) -> String {
     let binary = outdir::binary_name();
     format!("cargo test --release --test {binary} -- {test_id} --exact")
 }
 
-fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())

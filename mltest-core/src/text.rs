@@ -65,9 +65,10 @@ pub(crate) fn closest<'a>(
         .map(|(_, c)| c)
 }
 
-/// FNV-1a 64 of a string: a stable seed component (e.g. per column).
-pub(crate) fn fnv(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+/// FNV-1a 64: fixed and platform-independent (stored models hash tokens
+/// with it; drift seeds its bootstrap per column with it).
+pub(crate) fn fnv1a(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
 }

@@ -143,18 +143,7 @@ pub(crate) fn read_deferred(
     rows: usize,
     ipc_bytes: u64,
 ) -> Result<DataFrame, String> {
-    let probe = Meta {
-        format: FORMAT,
-        source: String::new(),
-        options: String::new(),
-        size: 0,
-        mtime_ns: 0,
-        sha256: String::new(),
-        rows,
-        ipc_bytes,
-        note: None,
-    };
-    read_ipc(ipc, &probe).inspect_err(|_| {
+    read_ipc(ipc, rows, ipc_bytes).inspect_err(|_| {
         let _ = std::fs::remove_file(meta);
     })
 }
@@ -295,11 +284,7 @@ pub(crate) fn load(
 /// one and its footer parses (this catches truncated and foreign files);
 /// returns the schema, so the values can wait until they are needed.
 fn check_entry(path: &Path, meta: &Meta) -> Result<SchemaRef, String> {
-    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if len != meta.ipc_bytes {
-        return Err(format!("{} bytes, the meta says {}", len, meta.ipc_bytes));
-    }
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let file = open_entry(path, meta.ipc_bytes)?;
     let arrow = IpcReader::new(file).schema().map_err(|e| e.to_string())?;
     Ok(Arc::new(Schema::from_arrow_schema(&arrow)))
 }
@@ -334,19 +319,21 @@ fn read_meta(path: &Path) -> Option<Meta> {
     (meta.format == FORMAT).then_some(meta)
 }
 
-fn read_ipc(path: &Path, meta: &Meta) -> Result<DataFrame, String> {
+/// Opens an entry's IPC file if it has the recorded length (a cut-short
+/// file is caught before any read).
+fn open_entry(path: &Path, ipc_bytes: u64) -> Result<std::fs::File, String> {
     let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
-    if len != meta.ipc_bytes {
-        return Err(format!("{} bytes, the meta says {}", len, meta.ipc_bytes));
+    if len != ipc_bytes {
+        return Err(format!("{len} bytes, the meta says {ipc_bytes}"));
     }
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    std::fs::File::open(path).map_err(|e| e.to_string())
+}
+
+fn read_ipc(path: &Path, rows: usize, ipc_bytes: u64) -> Result<DataFrame, String> {
+    let file = open_entry(path, ipc_bytes)?;
     let frame = IpcReader::new(file).finish().map_err(|e| e.to_string())?;
-    if frame.height() != meta.rows {
-        return Err(format!(
-            "{} rows, the meta says {}",
-            frame.height(),
-            meta.rows
-        ));
+    if frame.height() != rows {
+        return Err(format!("{} rows, the meta says {rows}", frame.height()));
     }
     Ok(frame)
 }

@@ -9,6 +9,7 @@ use super::{Drift, DriftReport, Profile, Side};
 use crate::data::{DataSource, Dataset, load_cached};
 use crate::expect::Severity;
 use crate::record::{Record, Verdict};
+use crate::runner::panic_text;
 use crate::{clock, outdir};
 
 /// What a drift fixture may return: a data source (loaded through the
@@ -95,11 +96,7 @@ impl DriftRun {
     /// The failure (or summary) text.
     pub fn report(&self) -> String {
         let name = self.test_id.rsplit("::").next().unwrap_or(&self.test_id);
-        let rerun = format!(
-            "cargo test --release --test {} -- {} --exact",
-            outdir::binary_name(),
-            self.test_id
-        );
+        let rerun = crate::runner::rerun_command(&self.test_id);
         match &self.result {
             Err(e) => format!(
                 "drift check `{name}` could not run\n  reason:   {}\n  error:    {e}\n  rerun:    {rerun}\n",
@@ -186,13 +183,6 @@ impl DriftRun {
             details,
         }
     }
-}
-
-fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".into())
 }
 
 /// Loads both sides, builds the comparison, evaluates it. Never panics.

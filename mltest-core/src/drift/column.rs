@@ -364,7 +364,7 @@ fn numeric(
     let ks = stats::ks_from_counts(&ks_steps(re, ce));
     let effect = normalised_wasserstein(re, &re.counts, ce, &ce.counts);
     let raw_w = wasserstein_counts(&re.values, &re.counts, &ce.values, &ce.counts);
-    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv(name));
+    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv1a(name.bytes()));
     let draws = (0..super::BOOTSTRAP_RESAMPLES)
         .map(|_| {
             let rc = stats::poisson_resample(&re.counts, &mut rng);
@@ -457,7 +457,7 @@ fn categorical(
         stats::chi2_homogeneity(&[f(&rc), f(&cc)])
     };
     let effect = stats::jensen_shannon(&f(&rc), &f(&cc));
-    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv(name));
+    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv1a(name.bytes()));
     let draws = (0..super::BOOTSTRAP_RESAMPLES)
         .map(|_| {
             let a = stats::poisson_resample(&rc, &mut rng);

@@ -78,11 +78,7 @@ impl DataSource {
             let sha = s.spawn(|| text::sha256_file(&path));
             let scanned = scan(self, &path).and_then(|lf| {
                 let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
-                let ev = Evaluator {
-                    frame: table,
-                    options,
-                    rows_seen: Default::default(),
-                };
+                let ev = Evaluator::new(table, options);
                 let outcomes = ev.run(expectations.into_expectations());
                 Ok((outcomes, ev.rows_seen.get()))
             });
