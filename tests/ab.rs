@@ -139,3 +139,18 @@ fn traffic_split_on_held_out_requests_is_inconclusive_and_says_why() {
         "a one-point drop needs {needed} per arm"
     );
 }
+
+/// Bad input is named: an unknown version, a label column that is not there.
+#[test]
+fn bad_input_is_named() {
+    let e = compare("reviews@1", "reviews@99").unwrap_err().to_string();
+    assert!(e.contains("reviews@99"), "{e}");
+    let m = load("reviews@1").expect("reviews@1");
+    let e = compare_models(("a", &m), ("b", &m), &held_out(), "Recommended", 0.05)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("\"Recommended\"") && e.contains("not found"),
+        "{e}"
+    );
+}

@@ -291,3 +291,22 @@ fn profile_cli_never_accepts_a_change_silently() {
     assert!(run(true).status.success(), "MLTEST_UPDATE=1 accepts");
     assert!(std::fs::read_to_string(&out).unwrap().contains("60.0"));
 }
+
+/// A missing or garbled profile is an error that names the file.
+#[test]
+fn a_bad_profile_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.profile.json");
+    let e = Profile::load(&missing).unwrap_err().to_string();
+    assert!(
+        e.contains("nope.profile.json") && e.contains("cannot read"),
+        "{e}"
+    );
+    let garbled = dir.path().join("garbled.profile.json");
+    std::fs::write(&garbled, "{ \"format\": 1, ").unwrap();
+    let e = Profile::load(&garbled).unwrap_err().to_string();
+    assert!(
+        e.contains("garbled.profile.json") && e.contains("not a valid profile"),
+        "{e}"
+    );
+}
