@@ -10,6 +10,7 @@
 
 use std::time::Instant;
 
+use mltest::expect::EvalOptions;
 use mltest::prelude::*;
 use polars::prelude::*;
 
@@ -41,7 +42,6 @@ fn suite() -> Vec<Expectation> {
 }
 
 /// The columns the 14 checks read.
-/// The columns the 14 checks read.
 const USED: [&str; 7] = [
     "Age",
     "Rating",
@@ -54,14 +54,15 @@ const USED: [&str; 7] = [
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_data_suite CSV | --streaming CSV | --read-only CSV | --make ROWS OUT";
+    let usage = "usage: bench_data_suite CSV | --streaming CSV | --streaming-exact CSV | --read-only CSV | --make ROWS OUT";
     match args.first().map(String::as_str) {
         Some("--make") => {
             let rows: usize = args.get(1).ok_or(usage)?.parse()?;
             make(rows, args.get(2).ok_or(usage)?)
         }
         Some("--read-only") => read_only(args.get(1).ok_or(usage)?),
-        Some("--streaming") => streaming_run(args.get(1).ok_or(usage)?),
+        Some("--streaming") => streaming_run(args.get(1).ok_or(usage)?, false),
+        Some("--streaming-exact") => streaming_run(args.get(1).ok_or(usage)?, true),
         Some(path) => suite_run(path),
         None => Err(usage.into()),
     }
@@ -114,10 +115,18 @@ fn suite_run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// mltest without loading: one streaming scan that reads only the used columns.
-fn streaming_run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
+/// mltest without loading: one streaming scan that reads only the used
+/// columns; the median from a KLL sketch, or exactly (`exact`), which makes
+/// polars fall back to its in-memory engine for that query.
+fn streaming_run(path: &str, exact: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let options = EvalOptions {
+        exact_quantiles: exact,
+        ..EvalOptions::default()
+    };
+    let source = DataSource::csv(path);
+    let plan = source.streaming_plan(suite(), options)?;
     let t = Instant::now();
-    let run = DataSource::csv(path).evaluate_streaming(suite())?;
+    let run = source.evaluate_streaming_with(suite(), options)?;
     let total = t.elapsed().as_secs_f64();
     let failed: Vec<String> = run
         .outcomes
@@ -125,16 +134,24 @@ fn streaming_run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
         .filter(|o| !o.passed())
         .map(|o| o.expectation.short_name())
         .collect();
+    let median = run
+        .outcomes
+        .iter()
+        .find(|o| o.expectation.metric.kind() == "quantile");
     println!(
         "{}",
         serde_json::json!({
-            "tool": "mltest-streaming",
+            "tool": if exact { "mltest-streaming-exact" } else { "mltest-streaming" },
             "rows": run.info.rows,
             "expectations": run.outcomes.len(),
             "load_s": 0.0,
             "validate_s": round(total),
             "success": failed.is_empty(),
             "failed": failed,
+            "scans": plan.scans(),
+            "in_memory_fallbacks": plan.in_memory_fallbacks(),
+            "median": median.and_then(|o| o.observed),
+            "median_estimate": median.and_then(|o| o.estimate.clone()),
         })
     );
     Ok(())
@@ -144,20 +161,32 @@ fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// The reviews file repeated to `rows` rows, written as CSV.
+/// The reviews file repeated to `rows` rows, written as CSV. The copies are
+/// written as bytes, one after another, so a file of many GB needs no more
+/// memory than the reviews file itself.
 fn make(rows: usize, out: &str) -> Result<(), Box<dyn std::error::Error>> {
+    use std::io::Write;
     let src = mltest::data::reviews::locate()
         .ok_or("the reviews CSV is needed to build the benchmark file")?;
-    let base = LazyCsvReader::new(PlRefPath::try_from_path(&src)?)
+    let mut base = LazyCsvReader::new(PlRefPath::try_from_path(&src)?)
         .finish()?
         .collect()?;
-    let copies = rows.div_ceil(base.height().max(1));
-    let frames: Vec<LazyFrame> = (0..copies).map(|_| base.clone().lazy()).collect();
-    let mut big = concat(frames, UnionArgs::default())?
-        .limit(rows as IdxSize)
-        .collect()?;
-    let mut file = std::fs::File::create(out)?;
-    CsvWriter::new(&mut file).finish(&mut big)?;
-    eprintln!("wrote {out}: {} rows", big.height());
+    let n = base.height().max(1);
+    let csv = |frame: &mut DataFrame, header: bool| -> PolarsResult<Vec<u8>> {
+        let mut buf = Vec::new();
+        CsvWriter::new(&mut buf)
+            .include_header(header)
+            .finish(frame)?;
+        Ok(buf)
+    };
+    let body = csv(&mut base, false)?;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+    file.write_all(&csv(&mut base.head(Some(0)), true)?)?;
+    for _ in 0..rows / n {
+        file.write_all(&body)?;
+    }
+    file.write_all(&csv(&mut base.head(Some(rows % n)), false)?)?;
+    file.flush()?;
+    eprintln!("wrote {out}: {rows} rows");
     Ok(())
 }

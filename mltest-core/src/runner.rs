@@ -276,6 +276,7 @@ pub fn evaluate_check(check: &DataCheck) -> CheckRun {
         exps,
         EvalOptions {
             examples: check.examples,
+            ..EvalOptions::default()
         },
     );
     CheckRun {
@@ -337,7 +338,13 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
             .max()
             .unwrap_or(5);
         let mut outcomes = data
-            .evaluate_with(all, EvalOptions { examples })
+            .evaluate_with(
+                all,
+                EvalOptions {
+                    examples,
+                    ..EvalOptions::default()
+                },
+            )
             .into_iter();
         let share = t.elapsed().as_secs_f64() / items.len().max(1) as f64;
         for (i, exps) in items {

@@ -10,23 +10,38 @@
 //! never takes the batch's query down with it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
 use super::outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
+use super::sketch::{FeedKey, SketchFeed};
 use super::{Bound, Expectation, Filter, Metric, Segment, Value};
 use crate::data::{DType, Dataset};
 use crate::text;
 
 /// How many example rows and unexpected values a failure shows.
+///
+/// ```
+/// use mltest_core::expect::EvalOptions;
+/// let o = EvalOptions { examples: 10, ..EvalOptions::default() };
+/// assert!(!o.exact_quantiles);
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct EvalOptions {
     pub examples: usize,
+    /// On the streaming path, compute quantiles exactly instead of from a
+    /// KLL sketch. Exact quantiles need all values at once, so polars runs
+    /// that part of the query in memory. In-memory evaluation is always exact.
+    pub exact_quantiles: bool,
 }
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { examples: 5 }
+        EvalOptions {
+            examples: 5,
+            exact_quantiles: false,
+        }
     }
 }
 
@@ -109,7 +124,9 @@ impl Table {
     pub(crate) fn from_scan(mut lf: LazyFrame, streaming: bool) -> PolarsResult<Table> {
         let schema = lf.collect_schema()?;
         Ok(Table {
-            lf,
+            // A cache node over the scan lets every query of a batch share
+            // one scan (see `collect_queries`); projections are merged at it.
+            lf: if streaming { lf.cache() } else { lf },
             schema,
             rows: None,
             streaming,
@@ -136,6 +153,16 @@ impl Table {
     fn dtype(&self, name: &str) -> DType {
         self.schema.get(name).map_or(DType::Other, DType::of)
     }
+}
+
+/// The queries as one plan with several sinks (`None` without queries).
+fn combined(mut queries: Vec<LazyFrame>) -> Option<LazyFrame> {
+    if queries.len() < 2 {
+        return queries.pop();
+    }
+    let opt = queries[0].get_current_optimizations();
+    let inputs = queries.into_iter().map(|q| q.logical_plan).collect();
+    Some(LazyFrame::from(DslPlan::SinkMultiple { inputs }).with_optimizations(opt))
 }
 
 /// Collects on the table's engine (streaming for large scans).
@@ -170,6 +197,30 @@ struct Planned {
     aggs: Vec<Expr>,
 }
 
+/// The queries a batch of checks compiles to, before anything runs; checks
+/// decided without a query (invalid ones, schema, association) already
+/// have their outcome.
+pub(crate) struct Plan {
+    outcomes: Vec<Option<CheckOutcome>>,
+    /// Checks answered by the main `select`.
+    flat: Vec<Planned>,
+    /// Per-segment checks, by grouping column.
+    grouped: BTreeMap<String, Vec<Planned>>,
+    /// Quantile checks answered by KLL sketches (streaming): check → feed.
+    sketches: Vec<(usize, Arc<SketchFeed>)>,
+    /// The sketches' feeding expressions, part of the main `select`.
+    feeds: Vec<Expr>,
+    /// Checks that run their own query (association: a frame per feature).
+    direct: Vec<usize>,
+}
+
+impl Plan {
+    /// Adds a sketch feed to the main `select`, counted as `__m{i}_fed`.
+    fn flat_feeds(&mut self, index: usize, feed: Expr) {
+        self.feeds.push(count_true(feed).alias(name(index, "fed")));
+    }
+}
+
 impl Evaluator {
     pub(crate) fn new(frame: Table, options: EvalOptions) -> Self {
         Evaluator {
@@ -183,6 +234,157 @@ impl Evaluator {
         self.run_recording(expectations).0
     }
 
+    /// Validates the checks and compiles them into the queries they need.
+    pub(crate) fn plan(&self, expectations: &[Expectation]) -> Plan {
+        let mut plan = Plan {
+            outcomes: vec![None; expectations.len()],
+            flat: Vec::new(),
+            grouped: BTreeMap::new(),
+            sketches: Vec::new(),
+            feeds: Vec::new(),
+            direct: Vec::new(),
+        };
+        for (i, e) in expectations.iter().enumerate() {
+            if let Err(err) = self.validate(e) {
+                plan.outcomes[i] = Some(CheckOutcome::errored(e.clone(), err));
+                continue;
+            }
+            match &e.metric {
+                Metric::Schema { required } => {
+                    plan.outcomes[i] = Some(self.schema(e, required));
+                    continue;
+                }
+                Metric::MaxAssociation { .. } => {
+                    plan.direct.push(i);
+                    continue;
+                }
+                _ => {}
+            }
+            let dtype = self.dtype_of(e.metric.column());
+            let sketch = match &e.metric {
+                Metric::Quantile { column, q }
+                    if self.frame.streaming && !self.options.exact_quantiles =>
+                {
+                    Some((column.as_str(), SketchFeed::new(*q)))
+                }
+                _ => None,
+            };
+            let exact = sketch.is_none();
+            match &e.segment {
+                Segment::EachOf { column, .. } => {
+                    if let Some((x, feed)) = sketch {
+                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::EachOf(column.clone())));
+                        plan.sketches.push((i, feed));
+                    }
+                    plan.grouped
+                        .entry(column.clone())
+                        .or_default()
+                        .push(Planned {
+                            index: i,
+                            aggs: aggregates(i, e, None, dtype, exact),
+                        })
+                }
+                Segment::All => {
+                    if let Some((x, feed)) = sketch {
+                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::All));
+                        plan.sketches.push((i, feed));
+                    }
+                    plan.flat.push(Planned {
+                        index: i,
+                        aggs: aggregates(i, e, None, dtype, exact),
+                    })
+                }
+                Segment::Where { filter } => {
+                    let pred = filter_expr(filter, &self.frame);
+                    if let Some((x, feed)) = sketch {
+                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::Where(pred.clone())));
+                        plan.sketches.push((i, feed));
+                    }
+                    plan.flat.push(Planned {
+                        index: i,
+                        aggs: aggregates(i, e, Some(pred), dtype, exact),
+                    })
+                }
+            }
+        }
+        plan
+    }
+
+    /// The queries of a plan, labelled: the main `select` (which always runs
+    /// over a scan, as it also counts the rows) and one `group_by` per
+    /// grouping column.
+    pub(crate) fn queries(&self, plan: &Plan) -> Vec<(String, LazyFrame)> {
+        let mut out = Vec::new();
+        if !plan.flat.is_empty() || !plan.feeds.is_empty() || self.frame.rows.is_none() {
+            let mut exprs: Vec<Expr> = plan.flat.iter().flat_map(|p| p.aggs.clone()).collect();
+            exprs.extend(plan.feeds.iter().cloned());
+            exprs.push(len().cast(DataType::Int64).alias(ROWS));
+            out.push(("select".to_string(), self.frame.lazy().select(exprs)));
+        }
+        for (column, plans) in &plan.grouped {
+            let exprs: Vec<Expr> = plans.iter().flat_map(|p| p.aggs.clone()).collect();
+            out.push((
+                format!("group_by {column:?}"),
+                self.frame
+                    .lazy()
+                    .group_by([col(column.as_str())])
+                    .agg(exprs),
+            ));
+        }
+        out
+    }
+
+    /// The physical plans polars' streaming engine would run for these
+    /// checks, as Graphviz dot, labelled by query.
+    pub(crate) fn streaming_plans(
+        &self,
+        expectations: &[Expectation],
+    ) -> PolarsResult<Vec<(String, String)>> {
+        let plan = self.plan(expectations);
+        let queries = self.queries(&plan);
+        let label = queries
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let Some(lf) = combined(queries.into_iter().map(|(_, lf)| lf).collect()) else {
+            return Ok(Vec::new());
+        };
+        let mut ir = lf.with_streaming(true).to_alp_optimized()?;
+        let dot = polars_stream::visualize_physical_plan(
+            ir.lp_top,
+            &mut ir.lp_arena,
+            &mut ir.expr_arena,
+        )?;
+        Ok(vec![(label, dot)])
+    }
+
+    /// Runs the queries: one after another over an in-memory frame; over a
+    /// scan, as one streaming plan whose queries share a single scan of the
+    /// source (a cache node feeding each through a multiplexer).
+    fn collect_queries(&self, queries: Vec<LazyFrame>) -> Vec<Result<DataFrame, String>> {
+        if !self.frame.streaming || queries.len() < 2 {
+            return queries
+                .into_iter()
+                .map(|q| q.collect_on(&self.frame).map_err(|e| e.to_string()))
+                .collect();
+        }
+        let n = queries.len();
+        let opt = queries[0].get_current_optimizations();
+        let plans = queries.into_iter().map(|q| q.logical_plan).collect();
+        match LazyFrame::collect_all_with_engine(plans, Engine::Streaming, opt) {
+            Ok(frames) if frames.len() == n => frames.into_iter().map(Ok).collect(),
+            Ok(frames) => vec![
+                Err(format!(
+                    "the streaming engine returned {} results for {n} queries",
+                    frames.len()
+                ));
+                n
+            ],
+            Err(e) => vec![Err(e.to_string()); n],
+        }
+    }
+
     /// [`run`](Self::run), also returning each check's raw figures (what the
     /// metric cache keeps; `None` for checks that have none: schema,
     /// association, errors).
@@ -191,92 +393,99 @@ impl Evaluator {
         expectations: Vec<Expectation>,
     ) -> (Vec<CheckOutcome>, Vec<Option<Figures>>) {
         let mut recorded: Vec<Option<Figures>> = vec![None; expectations.len()];
-        let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; expectations.len()];
-        let mut flat: Vec<Planned> = Vec::new();
-        let mut grouped: BTreeMap<String, Vec<Planned>> = BTreeMap::new();
-
-        for (i, e) in expectations.iter().enumerate() {
-            if let Err(err) = self.validate(e) {
-                outcomes[i] = Some(CheckOutcome::errored(e.clone(), err));
-                continue;
-            }
-            match &e.metric {
-                Metric::Schema { required } => {
-                    outcomes[i] = Some(self.schema(e, required));
-                    continue;
-                }
-                Metric::MaxAssociation { target, features } => {
-                    outcomes[i] = Some(self.association(e, target, features));
-                    continue;
-                }
-                _ => {}
-            }
-            match &e.segment {
-                Segment::EachOf { column, .. } => {
-                    grouped.entry(column.clone()).or_default().push(Planned {
-                        index: i,
-                        aggs: aggregates(i, e, None, self.dtype_of(e.metric.column())),
-                    })
-                }
-                Segment::All => flat.push(Planned {
-                    index: i,
-                    aggs: aggregates(i, e, None, self.dtype_of(e.metric.column())),
-                }),
-                Segment::Where { filter } => flat.push(Planned {
-                    index: i,
-                    aggs: aggregates(
-                        i,
-                        e,
-                        Some(filter_expr(filter, &self.frame)),
-                        self.dtype_of(e.metric.column()),
-                    ),
-                }),
+        let plan = self.plan(&expectations);
+        let queries = self.queries(&plan);
+        let has_select = queries.first().is_some_and(|(label, _)| label == "select");
+        let mut results = self
+            .collect_queries(queries.into_iter().map(|(_, lf)| lf).collect())
+            .into_iter();
+        let Plan {
+            mut outcomes,
+            flat,
+            grouped,
+            sketches,
+            direct,
+            ..
+        } = plan;
+        for i in direct {
+            if let Metric::MaxAssociation { target, features } = &expectations[i].metric {
+                outcomes[i] = Some(self.association(&expectations[i], target, features));
             }
         }
+        let sketch_of = |i: usize| sketches.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
+        // A sketch that did not see exactly the values the query fed it
+        // (a batch skipped or run twice) must not answer: its check errors.
+        let mut bad_sketch: BTreeMap<usize, String> = BTreeMap::new();
 
-        if !flat.is_empty() || self.frame.rows.is_none() {
-            let mut exprs: Vec<Expr> = flat.iter().flat_map(|p| p.aggs.clone()).collect();
-            exprs.push(len().cast(DataType::Int64).alias(ROWS));
-            match self.frame.lazy().select(exprs).collect_on(&self.frame) {
+        if has_select {
+            match results.next().unwrap_or_else(|| Err("no result".into())) {
                 Ok(row) => {
                     self.rows_seen.set(scalar(&row, ROWS).map(|n| n as u64));
+                    for (i, feed) in &sketches {
+                        let fed = scalar(&row, &name(*i, "fed")).unwrap_or(-1.0);
+                        let seen = feed.total();
+                        if fed != seen as f64 {
+                            bad_sketch.insert(
+                                *i,
+                                format!(
+                                    "the quantile sketch summarised {seen} values where the query fed it {fed}"
+                                ),
+                            );
+                        }
+                    }
                     for p in &flat {
                         let e = &expectations[p.index];
-                        let figures = flat_figures(&row, p.index);
-                        outcomes[p.index] = Some(decide_flat_from(e, &figures));
-                        recorded[p.index] = Some(Figures::Flat(figures));
+                        let mut figures = flat_figures(&row, p.index);
+                        if let Some(feed) = sketch_of(p.index) {
+                            figures.extend(feed.figures(""));
+                        }
+                        outcomes[p.index] = Some(match bad_sketch.get(&p.index) {
+                            Some(msg) => {
+                                CheckOutcome::errored(e.clone(), CheckError::Engine(msg.clone()))
+                            }
+                            None => {
+                                let o = decide_flat_from(e, &figures);
+                                recorded[p.index] = Some(Figures::Flat(figures));
+                                o
+                            }
+                        });
                     }
                 }
                 Err(err) => {
                     for p in &flat {
                         outcomes[p.index] = Some(CheckOutcome::errored(
                             expectations[p.index].clone(),
-                            CheckError::Engine(err.to_string()),
+                            CheckError::Engine(err.clone()),
                         ));
+                    }
+                    for (i, _) in &sketches {
+                        bad_sketch.insert(*i, err.clone());
                     }
                 }
             }
         }
 
         for (column, plans) in &grouped {
-            let exprs: Vec<Expr> = plans.iter().flat_map(|p| p.aggs.clone()).collect();
-            let result = self
-                .frame
-                .lazy()
-                .group_by([col(column.as_str())])
-                .agg(exprs)
-                .collect_on(&self.frame);
+            let result = results.next().unwrap_or_else(|| Err("no result".into()));
             for p in plans {
                 let e = &expectations[p.index];
-                outcomes[p.index] = Some(match &result {
-                    Ok(groups) => {
-                        let figures = group_figures(p.index, column, groups);
+                outcomes[p.index] = Some(match (&result, bad_sketch.get(&p.index)) {
+                    (Ok(groups), None) => {
+                        let mut figures = group_figures(p.index, column, groups);
+                        if let Some(feed) = sketch_of(p.index) {
+                            for (label, values) in figures.iter_mut() {
+                                values.extend(feed.figures(label));
+                            }
+                        }
                         let o = decide_groups_from(e, column, &figures);
                         recorded[p.index] = Some(Figures::Groups(figures));
                         o
                     }
-                    Err(err) => {
-                        CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()))
+                    (_, Some(msg)) => {
+                        CheckOutcome::errored(e.clone(), CheckError::Engine(msg.clone()))
+                    }
+                    (Err(err), None) => {
+                        CheckOutcome::errored(e.clone(), CheckError::Engine(err.clone()))
                     }
                 });
             }
@@ -711,7 +920,16 @@ fn empty_text(e: Expr) -> Expr {
 }
 
 /// The aggregates a check needs, named `__m{i}_{key}`.
-fn aggregates(i: usize, e: &Expectation, pred: Option<Expr>, dtype: DType) -> Vec<Expr> {
+///
+/// Without `exact`, a quantile check gets no quantile here: a sketch fed in
+/// the main query answers it (streaming, see `sketch.rs`).
+fn aggregates(
+    i: usize,
+    e: &Expectation,
+    pred: Option<Expr>,
+    dtype: DType,
+    exact: bool,
+) -> Vec<Expr> {
     let rows = match &pred {
         None => len().cast(DataType::Int64),
         Some(p) => count_true(p.clone()),
@@ -745,7 +963,9 @@ fn aggregates(i: usize, e: &Expectation, pred: Option<Expr>, dtype: DType) -> Ve
                 _ => unreachable!("matched above"),
             };
             out.push(values(column));
-            out.push(stat.alias(name(i, "stat")));
+            if exact || !matches!(e.metric, Metric::Quantile { .. }) {
+                out.push(stat.alias(name(i, "stat")));
+            }
             if dtype == DType::Float {
                 out.push(count_true(x.clone().is_nan()).alias(name(i, "nan")));
                 out.push(count_true(x.is_infinite()).alias(name(i, "inf")));
@@ -982,7 +1202,7 @@ fn segment_key_expr(column: &str, key: &str, frame: &Table) -> Expr {
     }
 }
 
-fn any_to_label(v: &AnyValue) -> String {
+pub(crate) fn any_to_label(v: &AnyValue) -> String {
     match v {
         AnyValue::Null => "(missing)".into(),
         AnyValue::String(s) => format!("{s:?}"),
@@ -1094,6 +1314,7 @@ fn decide(
                 Some(x) => o.decide(x),
                 None => return no_values(),
             }
+            o.estimate = super::sketch::estimate_from(get);
         }
         Metric::InRangeFraction { .. }
         | Metric::InSetFraction { .. }

@@ -10,6 +10,7 @@ mod engine;
 mod metric_cache;
 mod outcome;
 mod render;
+mod sketch;
 mod stream;
 
 pub use builder::{ColumnRef, LeakageRef, LengthsRef, MetricRef, SchemaRef, ValuesRef};
@@ -17,7 +18,8 @@ pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, sch
 pub use engine::EvalOptions;
 pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
 pub use render::render_failure;
-pub use stream::Streamed;
+pub use sketch::{Estimate, KLL_K};
+pub use stream::{PlanNode, QueryPlan, Streamed, StreamingPlan};
 
 use serde::{Deserialize, Serialize};
 

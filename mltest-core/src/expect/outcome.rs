@@ -106,6 +106,10 @@ pub struct CheckOutcome {
     /// The figures came from the metric cache (the data was not read for them).
     #[serde(default)]
     pub from_cache: bool,
+    /// How an approximate figure was estimated (a quantile from a KLL
+    /// sketch on the streaming path) and its error bound; `None` when exact.
+    #[serde(default)]
+    pub estimate: Option<super::Estimate>,
 }
 
 impl CheckOutcome {
@@ -124,6 +128,7 @@ impl CheckOutcome {
             table: Vec::new(),
             error: None,
             from_cache: false,
+            estimate: None,
         }
     }
 

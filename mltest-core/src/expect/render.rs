@@ -39,7 +39,22 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
         } else {
             ""
         };
-        let _ = writeln!(s, "  observed: {}{counts}{cached}", fig(x));
+        let approx = if o.estimate.as_ref().is_some_and(|e| e.rank_error > 0.0) {
+            "≈ "
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "  observed: {approx}{}{counts}{cached}", fig(x));
+        if let Some(e) = &o.estimate {
+            let _ = writeln!(s, "  estimate: {}", e.describe());
+            if e.straddles(&o.expectation.bound) {
+                let _ = writeln!(
+                    s,
+                    "            the bound lies inside that range: an exact quantile could be decided \
+                     the other way (evaluate in memory, or with `EvalOptions::exact_quantiles`)"
+                );
+            }
+        }
     } else if let (Some(c), Status::Error) = (&o.count, o.status) {
         let _ = writeln!(
             s,

@@ -110,6 +110,128 @@ impl DataSource {
     }
 }
 
+/// How polars' streaming engine would run a batch of checks over a file:
+/// one physical plan per query, each node marked when it falls back to the
+/// in-memory engine (which holds its whole input: what the streaming path
+/// exists to avoid).
+#[derive(Debug, Clone)]
+pub struct StreamingPlan {
+    pub queries: Vec<QueryPlan>,
+}
+
+/// One query's physical plan.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    /// `select` (the main query) or `group_by "Column"`.
+    pub query: String,
+    pub nodes: Vec<PlanNode>,
+    /// The plan as Graphviz dot (polars' own rendering; fallbacks in red).
+    pub dot: String,
+}
+
+/// A node of a physical plan: its first label line (`multi-scan[csv]`,
+/// `select`, `reduce`, `in-memory-map`, ...) and whether it falls back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanNode {
+    pub kind: String,
+    pub in_memory_fallback: bool,
+}
+
+impl StreamingPlan {
+    /// Nodes that fall back to the in-memory engine, as `query: kind`.
+    pub fn in_memory_fallbacks(&self) -> Vec<String> {
+        self.queries
+            .iter()
+            .flat_map(|q| {
+                q.nodes
+                    .iter()
+                    .filter(|n| n.in_memory_fallback)
+                    .map(move |n| format!("{}: {}", q.query, n.kind))
+            })
+            .collect()
+    }
+
+    /// Scans of the source over all queries (one per query).
+    pub fn scans(&self) -> usize {
+        self.queries
+            .iter()
+            .flat_map(|q| &q.nodes)
+            .filter(|n| n.kind.starts_with("multi-scan"))
+            .count()
+    }
+}
+
+/// The nodes of polars' dot rendering: `ID [label="kind\n...",attrs];`.
+fn parse_nodes(dot: &str) -> Vec<PlanNode> {
+    // polars' colour for in-memory fallbacks (`NodeStyle::InMemoryFallback`).
+    const FALLBACK: &str = "fillcolor=\"0.0 0.3 1.0\"";
+    dot.lines()
+        .filter_map(|line| {
+            let rest = line.split_once(" [label=\"")?.1;
+            let kind = rest.split(['\\', '"']).next()?.to_string();
+            Some(PlanNode {
+                kind,
+                in_memory_fallback: line.contains(FALLBACK),
+            })
+        })
+        .collect()
+}
+
+impl DataSource {
+    /// The physical plans [`evaluate_streaming_with`](Self::evaluate_streaming_with)
+    /// would run, without running them: which nodes stream and which fall
+    /// back to memory. Quantile checks stream as KLL sketches unless
+    /// `options.exact_quantiles` is set.
+    ///
+    /// ```
+    /// use mltest_core::{expect, expect::EvalOptions, DataSource};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("d.csv");
+    /// std::fs::write(&path, "Age,Dept\n30,Tops\n,Dresses\n41,Tops\n").unwrap();
+    /// let suite = || vec![
+    ///     expect::column("Age").null_fraction().at_most(0.5),
+    ///     expect::column("Age").median().between(20.0, 60.0),
+    /// ];
+    /// let src = DataSource::csv(&path);
+    /// let plan = src.streaming_plan(suite(), EvalOptions::default()).unwrap();
+    /// assert!(plan.in_memory_fallbacks().is_empty());
+    /// let exact = EvalOptions { exact_quantiles: true, ..EvalOptions::default() };
+    /// let plan = src.streaming_plan(suite(), exact).unwrap();
+    /// assert!(!plan.in_memory_fallbacks().is_empty());
+    /// ```
+    pub fn streaming_plan(
+        &self,
+        expectations: impl IntoExpectations,
+        options: EvalOptions,
+    ) -> Result<StreamingPlan, DataError> {
+        let path = match &self.location {
+            Location::Csv(p) | Location::Parquet(p) => p.clone(),
+            _ => {
+                return Err(DataError::Polars {
+                    origin: self.name.clone(),
+                    message: "only file sources (CSV, Parquet) have a streaming plan".into(),
+                });
+            }
+        };
+        let lf = scan(self, &path)?;
+        let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
+        let ev = Evaluator::new(table, options);
+        let plans = ev
+            .streaming_plans(&expectations.into_expectations())
+            .map_err(|e| polars_err(&path, e))?;
+        Ok(StreamingPlan {
+            queries: plans
+                .into_iter()
+                .map(|(query, dot)| QueryPlan {
+                    query,
+                    nodes: parse_nodes(&dot),
+                    dot,
+                })
+                .collect(),
+        })
+    }
+}
+
 fn polars_err(path: &Path, e: PolarsError) -> DataError {
     DataError::Polars {
         origin: path.display().to_string(),
