@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use mltest::DataSource;
-use mltest::data::generator::ReviewsSpec;
-use mltest::expect::{self, CheckOutcome, EvalOptions, Expectation};
+use mltest::data::Streaming;
+use mltest::expect::{self, CheckOutcome, EvalOptions};
+use mltest::prelude::*;
+use mltest::runner::{evaluate_check, registered_data_checks};
 
 /// `n` rows: `x` a permutation of 0..n (so its q-quantile is exactly
 /// q·(n−1)), `g` = "low" for x < n/4 else "high", `y` = x with every tenth
@@ -273,4 +274,106 @@ fn the_suite_streams_end_to_end_with_no_in_memory_fallback() {
         }
     }
     assert_eq!(streamed.iter().filter(|o| o.estimate.is_some()).count(), 2);
+}
+
+/// A 200,000-row permutation file, shared by the tests (and nextest's
+/// processes): its content is fixed, so each writer renames the same bytes
+/// into place atomically and a reader never sees a partial file.
+fn perm_path() -> std::path::PathBuf {
+    static PATH: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::temp_dir().join("mltest-perm-200000.csv");
+        if !path.exists() {
+            let tmp = path.with_extension(format!("{}.tmp", std::process::id()));
+            permutation_csv(&tmp, 200_000);
+            std::fs::rename(&tmp, &path).unwrap();
+        }
+        path
+    })
+    .clone()
+}
+
+/// The fixture: the file, streamed however small it is.
+fn perm() -> DataSource {
+    DataSource::csv(perm_path()).streaming(Streaming::Always)
+}
+
+#[data_expectation(
+    reason = "A streamed file: the body sees only the schema, the checks run as one \
+              streaming plan, and the quantiles come from KLL sketches (x is a \
+              permutation of 0..200,000, so its median is 99,999.5)."
+)]
+fn streamed_file_is_checked_without_loading(perm: &Dataset) -> Vec<Expectation> {
+    assert!(perm.column_names().contains(&"x".to_string()));
+    vec![
+        perm.row_count().at_least(200_000.0),
+        perm.column("y").null_fraction().at_most(0.1),
+        perm.column("x").median().between(97_000.0, 103_000.0),
+        perm.column("x")
+            .quantile(0.9)
+            .at_most(190_000.0)
+            .in_every_segment_of("g"),
+    ]
+}
+
+#[data_expectation(
+    reason = "A body that reads values of a streamed file fails with a clear error."
+)]
+#[should_panic(expected = "is streamed")]
+fn reading_values_of_a_streamed_file_is_an_error(perm: &Dataset) -> Expectation {
+    let _ = perm.frame();
+    perm.row_count().at_least(1.0)
+}
+
+fn registered(name: &str) -> &'static mltest::runner::DataCheck {
+    registered_data_checks()
+        .into_iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("{name} is not registered"))
+}
+
+#[test]
+fn data_expectation_tests_stream_files_marked_or_too_large() {
+    let run = evaluate_check(registered("streamed_file_is_checked_without_loading"));
+    let data = run.data.as_ref().unwrap();
+    assert!(data.streamed);
+    assert_eq!(data.rows, 200_000);
+    assert_eq!(data.sha256.len(), 64, "the file is still fingerprinted");
+    assert!(data.short().ends_with(", streamed)"), "{}", data.short());
+    assert!(run.outcomes.iter().all(|o| o.passed()), "{}", run.report());
+    assert_eq!(run.outcomes[1].count.as_ref().map(|c| c.hits), Some(20_000));
+    let median = run.outcomes[2].estimate.as_ref().unwrap();
+    assert!(
+        median.low <= 99_999.5 && 99_999.5 <= median.high,
+        "{median:?}"
+    );
+    assert_eq!(run.outcomes[3].segments.len(), 2);
+
+    let run = evaluate_check(registered("reading_values_of_a_streamed_file_is_an_error"));
+    let text = run.report();
+    assert!(!run.outcomes[0].passed());
+    assert!(text.contains("is streamed"), "{text}");
+    assert!(text.contains("Streaming::Never"), "{text}");
+
+    // By size: the same file loads below the threshold and streams above it.
+    assert!(
+        DataSource::csv(perm_path())
+            .streaming(Streaming::Above(1_000))
+            .streams()
+    );
+    assert!(
+        !DataSource::csv(perm_path())
+            .streaming(Streaming::Above(1 << 40))
+            .streams()
+    );
+    assert!(
+        !DataSource::csv(perm_path())
+            .streaming(Streaming::Never)
+            .streams()
+    );
+    assert!(
+        !DataSource::generated(ReviewsSpec::new(10, 1))
+            .streaming(Streaming::Always)
+            .streams()
+    );
 }

@@ -218,16 +218,21 @@ fn errored_run(
     }
 }
 
-/// Loads the check's data set; an error (or a panicking fixture) becomes an errored run.
-fn load(check: &DataCheck, start: Instant) -> Result<Arc<Dataset>, Box<CheckRun>> {
-    let source = catch_unwind(check.data).map_err(|p| {
+/// Calls the check's data fixture; a panic becomes an errored run.
+fn fixture(check: &DataCheck, start: Instant) -> Result<DataSource, Box<CheckRun>> {
+    catch_unwind(check.data).map_err(|p| {
         Box::new(errored_run(
             check,
             None,
             CheckError::Panicked(format!("data fixture: {}", panic_text(p))),
             start,
         ))
-    })?;
+    })
+}
+
+/// Loads the check's data set; an error (or a panicking fixture) becomes an errored run.
+fn load(check: &DataCheck, start: Instant) -> Result<Arc<Dataset>, Box<CheckRun>> {
+    let source = fixture(check, start)?;
     load_cached(&source).map_err(|e| {
         Box::new(errored_run(
             check,
@@ -253,9 +258,16 @@ fn expectations(
     })
 }
 
-/// Evaluates one check: load (cached), build, evaluate. Never panics.
+/// Evaluates one check: load (cached), build, evaluate; or, for a file
+/// that streams ([`DataSource::streams`]), build from its schema and
+/// evaluate in one streaming pass. Never panics.
 pub fn evaluate_check(check: &DataCheck) -> CheckRun {
     let start = Instant::now();
+    match fixture(check, start) {
+        Err(run) => return *run,
+        Ok(source) if source.streams() => return evaluate_streamed(check, &source, start),
+        Ok(_) => {}
+    }
     let data = match load(check, start) {
         Ok(d) => d,
         Err(run) => return *run,
@@ -290,6 +302,48 @@ pub fn evaluate_check(check: &DataCheck) -> CheckRun {
     }
 }
 
+/// A check over a file that streams: its body sees the schema only, and
+/// the checks run as one streaming plan over one scan.
+fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> CheckRun {
+    let schema = match crate::expect::schema_only(source) {
+        Ok(d) => d,
+        Err(e) => return errored_run(check, None, CheckError::Data(e.to_string()), start),
+    };
+    let exps = match expectations(check, &schema, start) {
+        Ok(e) if !e.is_empty() => e,
+        Ok(_) => {
+            return errored_run(
+                check,
+                Some(schema.info().clone()),
+                CheckError::Invalid("the function returned no expectations".into()),
+                start,
+            );
+        }
+        Err(run) => return *run,
+    };
+    let options = EvalOptions {
+        examples: check.examples,
+        ..EvalOptions::default()
+    };
+    match source.evaluate_streaming_with(exps, options) {
+        Ok(streamed) => CheckRun {
+            check_name: check.name.into(),
+            test_id: check.test_id(),
+            reason: check.reason.into(),
+            severity: check.severity,
+            data: Some(streamed.info),
+            outcomes: streamed.outcomes,
+            seconds: start.elapsed().as_secs_f64(),
+        },
+        Err(e) => errored_run(
+            check,
+            Some(schema.info().clone()),
+            CheckError::Data(e.to_string()),
+            start,
+        ),
+    }
+}
+
 /// A data set and the checks (by index) that evaluate on it.
 type Batch = (Arc<Dataset>, Vec<(usize, Vec<Expectation>)>);
 
@@ -301,6 +355,10 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
     // (data set, [(check index, expectations)])
     let mut batches: Vec<Batch> = Vec::new();
     for (i, check) in checks.iter().enumerate() {
+        if fixture(check, start).is_ok_and(|s| s.streams()) {
+            runs[i] = Some(evaluate_check(check));
+            continue;
+        }
         let data = match load(check, start) {
             Ok(d) => d,
             Err(run) => {

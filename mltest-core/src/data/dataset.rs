@@ -22,6 +22,10 @@ pub struct DataInfo {
     /// `data::parse_cache`): reports say when figures rest on cached columns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache: Option<String>,
+    /// The checks streamed the file (never held in memory): quantiles are
+    /// KLL estimates with a stated error.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
 }
 
 impl DataInfo {
@@ -38,6 +42,8 @@ impl DataInfo {
                 .is_some_and(|c| c.starts_with("read from"))
             {
                 ", from the parse cache"
+            } else if self.streamed {
+                ", streamed"
             } else {
                 ""
             }
@@ -114,6 +120,7 @@ impl Dataset {
                 note: None,
                 load_seconds: 0.0,
                 cache: None,
+                streamed: false,
             },
             cell: ready(frame),
             identity: None,
@@ -270,6 +277,7 @@ impl Dataset {
                 note: self.info.note.clone(),
                 load_seconds: self.info.load_seconds,
                 cache: self.info.cache.clone(),
+                streamed: self.info.streamed,
             },
             cell: ready(frame),
             identity: None,

@@ -76,6 +76,7 @@ pub fn load_with(
                 note,
                 load_seconds: 0.0,
                 cache: parsed.cache.note(),
+                streamed: false,
             };
             return Ok(match parsed.frame {
                 super::parse_cache::Frame::Ready(frame) => {
@@ -153,6 +154,7 @@ pub fn load_with(
             note,
             load_seconds: start.elapsed().as_secs_f64(),
             cache: None,
+            streamed: false,
         },
         frame,
     ))

@@ -18,7 +18,7 @@ pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
 pub use load::load_with;
-pub use source::{DataSource, IntoDataSource, LoadOptions, Location};
+pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
 
 /// `"a", "b"`: a frame's column names for error messages.
 pub fn column_names(frame: &polars::prelude::DataFrame) -> String {

@@ -115,6 +115,53 @@ pub struct DataSource {
     pub(crate) location: Location,
     pub(crate) options: LoadOptions,
     pub(crate) note: Option<String>,
+    pub(crate) streaming: Streaming,
+}
+
+/// Whether `#[data_expectation]` tests load a file into memory or stream it
+/// (see [`DataSource::evaluate_streaming`]). Not part of the data set's
+/// identity: both give the same figures, except quantiles, which streaming
+/// estimates with a KLL sketch and a stated error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Streaming {
+    /// Stream files larger than `MLTEST_STREAM_ABOVE` bytes (suffixes K, M,
+    /// G allowed), or by default larger than a quarter of the machine's
+    /// memory (a parsed CSV takes about as much memory as the file).
+    #[default]
+    Auto,
+    /// Always stream (file sources; others are in memory anyway).
+    Always,
+    /// Always load into memory.
+    Never,
+    /// Stream files larger than this many bytes.
+    Above(u64),
+}
+
+/// `4G`, `512M`, `1000` → bytes.
+fn parse_bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()?.to_ascii_uppercase() {
+        'K' => (&s[..s.len() - 1], 1u64 << 10),
+        'M' => (&s[..s.len() - 1], 1 << 20),
+        'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<f64>()
+        .ok()
+        .map(|n| (n * mult as f64) as u64)
+}
+
+/// A quarter of MemTotal (4 GiB when /proc/meminfo cannot be read).
+fn default_stream_above() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(4 << 30, |kib| kib * 1024 / 4)
 }
 
 impl DataSource {
@@ -155,7 +202,44 @@ impl DataSource {
             location,
             options: LoadOptions::default(),
             note: None,
+            streaming: Streaming::Auto,
         }
+    }
+
+    /// How `#[data_expectation]` tests read this source: loaded into memory
+    /// or streamed (for files larger than memory).
+    ///
+    /// ```
+    /// use mltest_core::data::Streaming;
+    /// use mltest_core::DataSource;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let path = dir.path().join("d.csv");
+    /// std::fs::write(&path, "x\n1\n2\n").unwrap();
+    /// assert!(DataSource::csv(&path).streaming(Streaming::Always).streams());
+    /// assert!(!DataSource::csv(&path).streaming(Streaming::Above(1 << 20)).streams());
+    /// assert!(DataSource::csv(&path).streaming(Streaming::Above(4)).streams());
+    /// ```
+    pub fn streaming(mut self, streaming: Streaming) -> Self {
+        self.streaming = streaming;
+        self
+    }
+
+    /// Whether tests stream this source rather than load it (only files stream).
+    pub fn streams(&self) -> bool {
+        let path = match &self.location {
+            Location::Csv(p) | Location::Parquet(p) => p,
+            _ => return false,
+        };
+        let above = match self.streaming {
+            Streaming::Never => return false,
+            Streaming::Always => return true,
+            Streaming::Above(n) => n,
+            Streaming::Auto => std::env::var("MLTEST_STREAM_ABOVE")
+                .ok()
+                .and_then(|v| parse_bytes(&v))
+                .unwrap_or_else(default_stream_above),
+        };
+        std::fs::metadata(path).is_ok_and(|m| m.len() > above)
     }
 
     /// Renames the data set (the name appears in reports and records).

@@ -281,7 +281,7 @@ impl Evaluator {
                         .or_default()
                         .push(Planned {
                             index: i,
-                            aggs: aggregates(i, e, None, dtype, exact),
+                            aggs: aggregates(i, e, None, dtype, exact, self.frame.streaming),
                         })
                 }
                 Segment::All => {
@@ -291,7 +291,7 @@ impl Evaluator {
                     }
                     plan.flat.push(Planned {
                         index: i,
-                        aggs: aggregates(i, e, None, dtype, exact),
+                        aggs: aggregates(i, e, None, dtype, exact, self.frame.streaming),
                     })
                 }
                 Segment::Where { filter } => {
@@ -302,7 +302,7 @@ impl Evaluator {
                     }
                     plan.flat.push(Planned {
                         index: i,
-                        aggs: aggregates(i, e, Some(pred), dtype, exact),
+                        aggs: aggregates(i, e, Some(pred), dtype, exact, self.frame.streaming),
                     })
                 }
             }
@@ -929,6 +929,7 @@ fn aggregates(
     pred: Option<Expr>,
     dtype: DType,
     exact: bool,
+    streaming: bool,
 ) -> Vec<Expr> {
     let rows = match &pred {
         None => len().cast(DataType::Int64),
@@ -987,7 +988,7 @@ fn aggregates(
             out.push(values(column));
             if let Ok(s) = set_series(set, dtype, column) {
                 out.push(
-                    count_true(seg(column, &pred).is_in(lit(s).implode(false), false))
+                    count_true(member_of(seg(column, &pred), s, streaming))
                         .alias(name(i, "inside")),
                 );
             }
@@ -996,8 +997,7 @@ fn aggregates(
             out.push(values(column));
             if let Ok(s) = set_series(std::slice::from_ref(value), dtype, column) {
                 out.push(
-                    count_true(seg(column, &pred).is_in(lit(s).implode(false), false))
-                        .alias(name(i, "hits")),
+                    count_true(member_of(seg(column, &pred), s, streaming)).alias(name(i, "hits")),
                 );
             }
         }
@@ -1104,6 +1104,29 @@ fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
     })
 }
 
+/// Whether each value is in `set`. In memory this is polars' `is_in`; on
+/// the streaming engine `is_in` becomes a join-like node fed through a
+/// multiplexer that buffers the scan (measured: memory grew with the file),
+/// so there the same kernel runs per batch inside an elementwise function.
+fn member_of(e: Expr, set: Series, streaming: bool) -> Expr {
+    if !streaming {
+        return e.is_in(lit(set).implode(false), false);
+    }
+    // One list row holding the set: `is_in` broadcasts it against the batch.
+    let dtype = set.dtype().clone();
+    let list = set.implode().map(IntoSeries::into_series);
+    e.map(
+        move |c: Column| {
+            let values = c.as_materialized_series().cast(&dtype)?;
+            let list = list
+                .as_ref()
+                .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+            Ok(is_in(&values, list, false)?.into_column())
+        },
+        |_: &Schema, f: &Field| Ok(Field::new(f.name().clone(), DataType::Boolean)),
+    )
+}
+
 /// A value set as a Series of the column's type. Text columns compare as
 /// text, integer columns as integers, float columns as floats; a literal
 /// that cannot be compared with the column is an invalid expectation.
@@ -1172,9 +1195,7 @@ fn filter_expr(filter: &Filter, frame: &Table) -> Expr {
             .eq(lit_value(value, dtype(column)))
             .fill_null(lit(false)),
         Filter::In { column, values } => match set_series(values, dtype(column), column) {
-            Ok(s) => col(column.as_str())
-                .is_in(lit(s).implode(false), false)
-                .fill_null(lit(false)),
+            Ok(s) => member_of(col(column.as_str()), s, frame.streaming).fill_null(lit(false)),
             Err(_) => lit(false),
         },
         Filter::IsNull { column } => col(column.as_str()).is_null(),

@@ -19,6 +19,7 @@ pub use engine::EvalOptions;
 pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
 pub use render::render_failure;
 pub use sketch::{Estimate, KLL_K};
+pub(crate) use stream::schema_only;
 pub use stream::{PlanNode, QueryPlan, Streamed, StreamingPlan};
 
 use serde::{Deserialize, Serialize};

@@ -104,6 +104,7 @@ impl DataSource {
                 note: self.note.clone(),
                 load_seconds: start.elapsed().as_secs_f64(),
                 cache: None,
+                streamed: true,
             },
             outcomes,
         })
@@ -230,6 +231,54 @@ impl DataSource {
                 .collect(),
         })
     }
+}
+
+/// What a `#[data_expectation]` body sees of a streamed file: its columns
+/// and dtypes (read from the header), no values. Expectations are built
+/// from column names, so a body works the same; one that reaches for the
+/// values (`frame()`) gets a panic naming the file and why.
+pub(crate) fn schema_only(source: &DataSource) -> Result<crate::data::Dataset, DataError> {
+    let path = match &source.location {
+        Location::Csv(p) | Location::Parquet(p) => p.clone(),
+        _ => {
+            return Err(DataError::Polars {
+                origin: source.name.clone(),
+                message: "only file sources stream".into(),
+            });
+        }
+    };
+    if !path.exists() {
+        return Err(DataError::NotFound {
+            path,
+            cwd: std::env::current_dir().unwrap_or_default(),
+        });
+    }
+    let schema = scan(source, &path)?
+        .collect_schema()
+        .map_err(|e| polars_err(&path, e))?;
+    let origin = path.display().to_string();
+    let info = DataInfo {
+        name: source.name.clone(),
+        origin: origin.clone(),
+        sha256: String::new(),
+        rows: 0,
+        note: source.note.clone(),
+        load_seconds: 0.0,
+        cache: None,
+        streamed: true,
+    };
+    Ok(crate::data::Dataset::deferred(
+        info,
+        schema,
+        None,
+        Box::new(move || {
+            Err(format!(
+                "{origin} is streamed (larger than `MLTEST_STREAM_ABOVE` or marked \
+                 `Streaming::Always`), so its values are never loaded; build expectations \
+                 from column names, or use `Streaming::Never`"
+            ))
+        }),
+    ))
 }
 
 fn polars_err(path: &Path, e: PolarsError) -> DataError {
