@@ -6,7 +6,7 @@ same CSV, one after another in one run, and prints a markdown table with each
 tool's own timings plus whole-process wall time and peak RSS (from wait4).
 
     cargo build --release --example bench_data_suite
-    python3 bench/data_suite.py [--rows 1000000] [--python PEERS_VENV/bin/python] [--runs 3]
+    python3 bench/data_suite.py [--rows 1000000] [--python PEERS_VENV/bin/python] [--runs 3] [--cargo-test]
 
 The 1,000,000-row file is the reviews file repeated (built by the example's
 --make mode into $CARGO_TARGET_DIR/bench/ unless it exists).
@@ -55,6 +55,10 @@ def main():
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--python", default=str(Path.home() / ".cache/mltest-peers/bin/python"))
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--native", metavar="TARGET_DIR",
+                    help="also run the floor and mltest from a build with RUSTFLAGS='-C target-cpu=native' in this target dir")
+    ap.add_argument("--cargo-test", action="store_true",
+                    help="also time `cargo test` of the data-using suites with and without the caches")
     args = ap.parse_args()
 
     exe = target_dir() / "release" / "examples" / "bench_data_suite"
@@ -90,6 +94,15 @@ def main():
         "pandera-polars": [args.python, str(SHARED / "pandera_suite.py"), str(csv)],
         "great_expectations": [args.python, str(SHARED / "ge_suite.py"), str(csv)],
     }
+    if args.native:
+        nexe = Path(args.native) / "release" / "examples" / "bench_data_suite"
+        if not nexe.exists():
+            sys.exit(f"{nexe} missing: CARGO_TARGET_DIR={args.native} RUSTFLAGS='-C target-cpu=native' "
+                     "cargo build --release --example bench_data_suite")
+        tools["polars-read (floor), target-cpu=native"] = [str(nexe), "--read-only", str(csv)]
+        tools["mltest cold, target-cpu=native"] = ([str(nexe), str(csv)], cold)
+        tools["mltest, no cache, target-cpu=native"] = ([str(nexe), str(csv)], off)
+        tools["mltest streaming, target-cpu=native"] = [str(nexe), "--streaming", str(csv)]
     rows = []
     for name, cmd in tools.items():
         envf = None
@@ -132,6 +145,50 @@ def main():
             fr, fw, fs = m["polars-read (floor)"]
             print(f"{label}: whole process {cw:.2f} s = {pw / cw:.2f}x faster than pandera-polars, "
                   f"{cw / fw:.2f}x the floor; peak RSS {cs / ps:.2f}x of pandera's")
+        if "mltest cold, target-cpu=native" in m:
+            (cr, cw, cs), (fr, fw, fs) = m["mltest cold, target-cpu=native"], m["polars-read (floor), target-cpu=native"]
+            print(f"target-cpu=native: floor {fw:.2f} s (portable {m['polars-read (floor)'][1]:.2f} s); "
+                  f"mltest cold {cw:.2f} s = {pw / cw:.2f}x faster than pandera-polars, {cw / fw:.2f}x the native floor")
+
+
+    if args.cargo_test:
+        cargo_test_times(args.runs)
+
+
+# The project's suites that read data files (the reviews CSV and the model store).
+DATA_SUITES = ["data_quality", "drift", "robustness", "ab", "streaming"]
+
+
+def cargo_test_times(runs):
+    """`cargo test --release` of DATA_SUITES: caches off, cold (a new cache
+    directory), and warm (unchanged data and checks), median of `runs`."""
+    import shutil, tempfile
+    cmd = ["cargo", "test", "--release", "-q"]
+    for t in DATA_SUITES:
+        cmd += ["--test", t]
+    subprocess.run(cmd + ["--no-run"], cwd=ROOT, check=True, capture_output=True)
+    cache = Path(tempfile.mkdtemp(prefix="mltest-bench-cargo-test-"))
+
+    def timed(env):
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"cargo test failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
+        return time.perf_counter() - t0
+
+    off = [timed(dict(os.environ, MLTEST_CACHE="off")) for _ in range(runs)]
+    cold = []
+    for _ in range(runs):
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.append(timed(dict(os.environ, MLTEST_CACHE_DIR=str(cache))))
+    warm = [timed(dict(os.environ, MLTEST_CACHE_DIR=str(cache))) for _ in range(runs)]
+    shutil.rmtree(cache, ignore_errors=True)
+    print(f"\n`{' '.join(cmd)}` (built beforehand), median of {runs} runs\n")
+    print("| caches | wall s |")
+    print("|---|---|")
+    for label, xs in (("off (MLTEST_CACHE=off)", off), ("cold (new cache directory)", cold),
+                      ("warm (unchanged data and checks)", warm)):
+        print(f"| {label} | {statistics.median(xs):.2f} |")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,7 @@ fn a_bound_inside_the_stated_range_is_flagged_in_the_report() {
     // a sketch, and the report must say so.
     let s = &streamed(&path, vec![expect::column("x").median().at_most(49_999.5)])[0];
     let text = expect::render_failure(s, None);
+    println!("{text}");
     assert!(text.contains("observed: ≈ "), "{text}");
     assert!(
         text.contains("estimate: KLL sketch (k = 200) of 100,000 values: rank error ±1.3"),

@@ -1055,11 +1055,9 @@ fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
         ),
         Metric::InSetFraction { column, values } => {
             let s = set_series(values, dtype(column), column).ok()?;
-            col(column.as_str()).is_not_null().and(
-                col(column.as_str())
-                    .is_in(lit(s).implode(false), false)
-                    .not(),
-            )
+            col(column.as_str())
+                .is_not_null()
+                .and(member_of(col(column.as_str()), s, frame.streaming).not())
         }
         Metric::EmptyTextFraction { column } => empty_text(col(column.as_str())),
         Metric::LengthInRangeFraction { column, min, max } => {
