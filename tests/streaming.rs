@@ -159,7 +159,6 @@ fn a_bound_inside_the_stated_range_is_flagged_in_the_report() {
     // a sketch, and the report must say so.
     let s = &streamed(&path, vec![expect::column("x").median().at_most(49_999.5)])[0];
     let text = expect::render_failure(s, None);
-    println!("{text}");
     assert!(text.contains("observed: ≈ "), "{text}");
     assert!(
         text.contains("estimate: KLL sketch (k = 200) of 100,000 values: rank error ±1.3"),
@@ -349,6 +348,15 @@ fn data_expectation_tests_stream_files_marked_or_too_large() {
         "{median:?}"
     );
     assert_eq!(run.outcomes[3].segments.len(), 2);
+    // The record a passing sketched check leaves says what the figure is.
+    let records = run.records("tests/streaming.rs", 1);
+    assert!(
+        records[2]
+            .report
+            .contains("estimate: KLL sketch (k = 200) of 200,000 values"),
+        "{}",
+        records[2].report
+    );
 
     let run = evaluate_check(registered("reading_values_of_a_streamed_file_is_an_error"));
     let text = run.report();

@@ -124,10 +124,14 @@ impl CheckRun {
                 };
                 let report = if o.status == Status::Pass {
                     format!(
-                        "{}: observed {} (expected {})\n",
+                        "{}: observed {} (expected {}){}\n",
                         o.expectation.describe(),
                         o.observed.map_or("none".into(), crate::text::fig),
-                        o.expectation.bound.describe()
+                        o.expectation.bound.describe(),
+                        o.estimate
+                            .as_ref()
+                            .map(|e| format!("\n  estimate: {}", e.describe()))
+                            .unwrap_or_default()
                     )
                 } else {
                     format!(
@@ -440,8 +444,22 @@ pub fn publish(run: &CheckRun, file: &str, line: u32) {
 pub fn print_summaries(records: &[Record]) {
     for r in records {
         let cached = r.outcome.as_ref().is_some_and(|o| o.from_cache);
+        let estimate = r
+            .outcome
+            .as_ref()
+            .and_then(|o| o.estimate.as_ref())
+            .filter(|e| e.rank_error > 0.0)
+            .map(|e| {
+                format!(
+                    " (KLL estimate: in [{}, {}] at {:.0}% confidence)",
+                    crate::text::fig(e.low),
+                    crate::text::fig(e.high),
+                    e.confidence * 100.0
+                )
+            })
+            .unwrap_or_default();
         println!(
-            "mltest {} `{}` {}: {}: observed {}, expected {}{}",
+            "mltest {} `{}` {}: {}: observed {}{estimate}, expected {}{}",
             r.kind,
             r.case_name(records.len()),
             format!("{:?}", r.verdict).to_lowercase(),

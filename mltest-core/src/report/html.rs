@@ -172,6 +172,13 @@ fn check(s: &mut String, r: &Record) {
         r.observed.map_or("—".into(), fig),
         escape(&r.threshold)
     );
+    if let Some(e) = r.outcome.as_ref().and_then(|o| o.estimate.as_ref()) {
+        let _ = write!(
+            s,
+            "<tr><td>estimate</td><td>{}</td></tr>",
+            escape(&e.describe())
+        );
+    }
     if let Some(d) = &r.data {
         let _ = write!(s, "<tr><td>data</td><td>{}</td></tr>", escape(&d.short()));
     }
