@@ -176,6 +176,29 @@ fn off_bypasses_the_cache() {
     assert!(!cache.exists());
 }
 
+/// A record whose every field is empty is dropped and the drop is noted,
+/// whether the frame was just parsed or read back from the entry; a file
+/// without one keeps every row and gets no note.
+#[test]
+fn blank_records_are_dropped_and_noted_through_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let (blank, clean) = (dir.path().join("blank.csv"), dir.path().join("clean.csv"));
+    write(&blank, "age,dept\n30,Tops\n,\n41,\n,\n52,Dresses\n");
+    write(&clean, "age,dept\n30,Tops\n41,\n52,Dresses\n");
+    for mode in [CacheMode::Off, CacheMode::On, CacheMode::On] {
+        let d = load_with(&DataSource::csv(&blank), &cache, mode).unwrap();
+        assert_eq!(ages(&d), [Some(30), Some(41), Some(52)], "{mode:?}");
+        assert_eq!(
+            d.info().note.as_deref(),
+            Some("dropped 2 blank record(s) (every field empty)"),
+            "{mode:?}"
+        );
+        let d = load_with(&DataSource::csv(&clean), &cache, mode).unwrap();
+        assert_eq!(ages(&d), [Some(30), Some(41), Some(52)], "{mode:?}");
+        assert_eq!(d.info().note, None, "{mode:?}");
+    }
+}
 /// Two processes loading the same file at once (the CLI, through
 /// `MLTEST_CACHE_DIR`): both succeed with the same figures, and the entry
 /// they leave is whole: a third load reads it.

@@ -352,22 +352,34 @@ fn drop_blank_records(frame: DataFrame, origin: &Path) -> Result<(DataFrame, usi
     if frame.width() == 0 || frame.height() == 0 {
         return Ok((frame, 0));
     }
-    let before = frame.height();
+    let polars_err = |e: PolarsError| DataError::Polars {
+        origin: origin.display().to_string(),
+        message: e.to_string(),
+    };
+    // Count first: filtering copies every column (12 ms on the 1M-row file),
+    // and most files have no blank record.
+    let blank = frame
+        .clone()
+        .lazy()
+        .select([any_horizontal([all().as_expr().is_not_null()])
+            .map_err(polars_err)?
+            .not()
+            .sum()
+            .alias("blank")])
+        .collect()
+        .map_err(polars_err)?
+        .column("blank")
+        .and_then(|c| c.get(0).map(|v| v.extract::<u64>().unwrap_or(0)))
+        .map_err(polars_err)?;
+    if blank == 0 {
+        return Ok((frame, 0));
+    }
     let kept = frame
         .lazy()
-        .filter(
-            any_horizontal([all().as_expr().is_not_null()]).map_err(|e| DataError::Polars {
-                origin: origin.display().to_string(),
-                message: e.to_string(),
-            })?,
-        )
+        .filter(any_horizontal([all().as_expr().is_not_null()]).map_err(polars_err)?)
         .collect()
-        .map_err(|e| DataError::Polars {
-            origin: origin.display().to_string(),
-            message: e.to_string(),
-        })?;
-    let dropped = before - kept.height();
-    Ok((kept, dropped))
+        .map_err(polars_err)?;
+    Ok((kept, blank as usize))
 }
 
 /// The header line's column names, for an error message.
