@@ -320,7 +320,11 @@ fn unchanged_data_and_checks_read_no_data() {
         !failing[0].examples.is_empty(),
         "a failure still shows its rows"
     );
-    assert!(warm.is_loaded());
+    assert_eq!(
+        warm.loaded_columns(),
+        ["age", "dept"],
+        "the examples read the columns they show"
+    );
 }
 
 /// Edited data has a new identity: its figures are computed, not reused.
@@ -340,4 +344,77 @@ fn edited_data_is_measured_again() {
     // MLTEST_CACHE=off-like loads (no identity) never use it.
     let off = load_with(&src, &cache, CacheMode::Off).unwrap();
     assert!(off.evaluate(checks(0.5)).iter().all(|o| !o.from_cache));
+}
+
+/// On data served by the parse cache, checks that must be computed read
+/// only the columns they use (the entry's other columns stay on disk), and
+/// their figures equal those over the whole parsed file.
+#[test]
+fn new_checks_on_cached_data_read_only_their_columns() {
+    use mltest::expect::{column, duplicate_rows, row_count};
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, cache) = (dir.path().join("wide.csv"), dir.path().join("cache"));
+    let mut text = String::from("age,dept,review\n");
+    for i in 0..200 {
+        let age = if i % 4 == 0 {
+            String::new()
+        } else {
+            (20 + i % 40).to_string()
+        };
+        let review = "fits well ".repeat(i % 7);
+        text.push_str(&format!("{age},{},{review}\n", ["Tops", "Dresses"][i % 2]));
+    }
+    write(&csv, &text);
+    let src = DataSource::csv(&csv);
+    let parsed = load_with(&src, &cache, CacheMode::Off).unwrap();
+    load_with(&src, &cache, CacheMode::On).unwrap(); // stores the entry
+    let cached = || {
+        let d = load_with(&src, &cache, CacheMode::On).unwrap();
+        assert!(cache_note(&d).starts_with("read from the parse cache"));
+        assert!(d.loaded_columns().is_empty());
+        d
+    };
+    let figures = |d: &Dataset, e: mltest::Expectation| {
+        let o = d.evaluate_one(e);
+        (o.observed, o.segments.len(), o.examples.len())
+    };
+
+    // One column, then a segmented check adds its segment column.
+    let d = cached();
+    let mean = column("age").mean().between(0.0, 100.0);
+    assert_eq!(figures(&d, mean.clone()), figures(&parsed, mean));
+    assert_eq!(d.loaded_columns(), ["age"]);
+    let missing = column("age")
+        .null_fraction()
+        .at_most(0.1)
+        .in_every_segment_of("dept");
+    let (observed, segments, examples) = figures(&d, missing.clone());
+    assert_eq!(
+        (observed, segments, examples),
+        figures(&parsed, missing),
+        "a failing check's examples come from the projected columns too"
+    );
+    // The worst segment: every fourth row misses its age, all of them Tops.
+    assert_eq!((observed, segments), (Some(0.5), 2));
+    assert!(examples > 0);
+    assert_eq!(d.loaded_columns(), ["age", "dept"]);
+    assert!(!d.is_loaded(), "the review column was never read");
+
+    // A row count reads one column, not the text.
+    let d = cached();
+    assert_eq!(figures(&d, row_count().at_least(1.0)).0, Some(200.0));
+    assert_eq!(d.loaded_columns(), ["age"]);
+
+    // An unknown column reads the frame so the error lists every column.
+    let d = cached();
+    let o = d.evaluate_one(column("agee").mean().at_most(1.0));
+    let err = format!("{:?}", o.error);
+    assert!(err.contains("review"), "{err}");
+
+    // Duplicates over whole rows read every column.
+    let d = cached();
+    let dup = duplicate_rows().at_most(1.0);
+    assert_eq!(figures(&d, dup.clone()), figures(&parsed, dup));
+    assert!(d.is_loaded());
+    assert_eq!(d.loaded_columns(), ["age", "dept", "review"]);
 }

@@ -81,14 +81,18 @@ pub(crate) struct CacheIdentity {
     pub dir: std::path::PathBuf,
 }
 
-type Loader = Box<dyn Fn() -> Result<DataFrame, String> + Send + Sync>;
+/// Reads the values of a deferred data set: the given columns, or all.
+pub(crate) type Loader = Box<dyn Fn(Option<&[String]>) -> Result<DataFrame, String> + Send + Sync>;
 
 /// The frame, in memory or read on first use (a data set served by the
-/// parse cache is read only when something needs its values).
+/// parse cache is read only when something needs its values, and checks
+/// read only the columns they use).
 struct FrameCell {
     frame: std::sync::OnceLock<DataFrame>,
     load: Option<Loader>,
     schema: Option<polars::prelude::SchemaRef>,
+    /// Columns read on their own (`frame_of`) before the whole frame was needed.
+    parts: std::sync::Mutex<std::collections::HashMap<String, polars::prelude::Column>>,
 }
 
 impl std::fmt::Debug for Dataset {
@@ -148,6 +152,7 @@ impl Dataset {
                 frame: std::sync::OnceLock::new(),
                 load: Some(load),
                 schema: Some(schema),
+                parts: Default::default(),
             }),
             identity,
         }
@@ -186,11 +191,111 @@ impl Dataset {
     /// panic into an errored check.
     pub fn frame(&self) -> &DataFrame {
         self.cell.frame.get_or_init(|| match &self.cell.load {
-            Some(load) => load().unwrap_or_else(|e| {
-                panic!("mltest: cannot read the data of {}: {e}", self.info.origin)
-            }),
+            Some(load) => {
+                let frame = load(None).unwrap_or_else(|e| self.unreadable(&e));
+                // The whole frame holds them now.
+                self.parts().clear();
+                frame
+            }
             None => DataFrame::empty(),
         })
+    }
+
+    /// The columns read into memory so far: all of them once something
+    /// needed the frame; for a data set served by the parse cache, only
+    /// those its checks used until then.
+    ///
+    /// ```
+    /// use mltest_core::data::{load_with, parse_cache::CacheMode};
+    /// use mltest_core::{expect::column, DataSource};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let csv = dir.path().join("t.csv");
+    /// std::fs::write(&csv, "age,text\n31,long review\n42,another\n").unwrap();
+    /// let (src, cache) = (DataSource::csv(&csv), dir.path().join("cache"));
+    /// load_with(&src, &cache, CacheMode::On).unwrap(); // parses, stores the entry
+    /// let data = load_with(&src, &cache, CacheMode::On).unwrap(); // served by the entry
+    /// assert!(data.loaded_columns().is_empty());
+    /// assert!(data.evaluate_one(column("age").mean().between(30.0, 50.0)).passed());
+    /// assert_eq!(data.loaded_columns(), ["age"]);
+    /// ```
+    pub fn loaded_columns(&self) -> Vec<String> {
+        match self.cell.frame.get() {
+            Some(f) => f.get_column_names().iter().map(|c| c.to_string()).collect(),
+            None => self
+                .column_names()
+                .into_iter()
+                .filter(|c| self.parts().contains_key(c))
+                .collect(),
+        }
+    }
+
+    /// The frame with only `columns` (in file order) when the values are
+    /// still on disk, reading just those; the whole frame when it is in
+    /// memory, when `columns` is `None`, or when one of them is unknown (so
+    /// the error lists every column).
+    pub(crate) fn frame_of(&self, columns: Option<&[String]>) -> DataFrame {
+        let (Some(load), Some(schema), Some(columns)) =
+            (&self.cell.load, &self.cell.schema, columns)
+        else {
+            return self.frame().clone();
+        };
+        if self.is_loaded() || columns.iter().any(|c| schema.get(c).is_none()) {
+            return self.frame().clone();
+        }
+        let mut wanted: Vec<String> = schema
+            .iter_names()
+            .filter(|n| columns.iter().any(|c| c == n.as_str()))
+            .map(|n| n.to_string())
+            .collect();
+        if wanted.is_empty() {
+            // A frame without columns has no rows: a row count needs one,
+            // preferably not a text column.
+            let pick = schema
+                .iter()
+                .find(|(_, dt)| !matches!(dt, polars::prelude::DataType::String))
+                .or_else(|| schema.iter().next())
+                .map(|(n, _)| n.to_string());
+            let Some(pick) = pick else {
+                return self.frame().clone();
+            };
+            wanted.push(pick);
+        }
+        let mut parts = self.parts();
+        let missing: Vec<String> = wanted
+            .iter()
+            .filter(|c| !parts.contains_key(*c))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let read = load(Some(&missing)).unwrap_or_else(|e| self.unreadable(&e));
+            for c in read.columns() {
+                parts.insert(c.name().to_string(), c.clone());
+            }
+        }
+        let cols: Option<Vec<_>> = wanted.iter().map(|c| parts.get(c).cloned()).collect();
+        match cols.map(DataFrame::new_infer_height) {
+            Some(Ok(frame)) => frame,
+            _ => {
+                drop(parts);
+                self.frame().clone()
+            }
+        }
+    }
+
+    fn parts(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, polars::prelude::Column>> {
+        self.cell
+            .parts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn unreadable(&self, why: &str) -> ! {
+        panic!(
+            "mltest: cannot read the data of {}: {why}",
+            self.info.origin
+        )
     }
 
     /// Number of rows.
@@ -290,6 +395,7 @@ fn ready(frame: DataFrame) -> std::sync::Arc<FrameCell> {
         frame: std::sync::OnceLock::new(),
         load: None,
         schema: None,
+        parts: Default::default(),
     };
     let _ = cell.frame.set(frame);
     std::sync::Arc::new(cell)

@@ -98,22 +98,25 @@ pub fn load_with(
                         info,
                         schema,
                         identity,
-                        Box::new(move || {
-                            super::parse_cache::read_deferred(&ipc, &meta, rows, ipc_bytes).or_else(
-                                |damaged| {
+                        Box::new(move |columns: Option<&[String]>| {
+                            super::parse_cache::read_deferred(&ipc, &meta, rows, ipc_bytes, columns)
+                                .or_else(|damaged| {
                                     // The entry broke between the check and the read:
                                     // parse the source (the next load rebuilds the entry).
                                     let frame =
                                         read_csv(&path, &options).map_err(|e| e.to_string())?;
                                     let frame =
                                         clean(frame, &options, &path).map_err(|e| e.to_string())?;
-                                    drop_blank_records(frame, &path)
-                                        .map(|(f, _)| f)
-                                        .map_err(|e| {
+                                    let (frame, _) =
+                                        drop_blank_records(frame, &path).map_err(|e| {
                                             format!("{e} (after a damaged cache entry: {damaged})")
-                                        })
-                                },
-                            )
+                                        })?;
+                                    match columns {
+                                        Some(c) => frame.select(c.iter().map(String::as_str)),
+                                        None => Ok(frame),
+                                    }
+                                    .map_err(|e| e.to_string())
+                                })
                         }),
                     )
                 }

@@ -17,6 +17,9 @@
 //! row count; a truncated, foreign or unreadable entry is rebuilt, never
 //! trusted. IPC files are read, not memory-mapped: polars' memory-mapped
 //! reader trusts the bytes, and a cache entry is a file anyone can damage.
+//! A data set served by an entry reads nothing until a value is needed, and
+//! then only the columns the checks use (`Dataset::frame_of`); the reader
+//! seeks past the buffers of the others.
 //!
 //! **Pruning**: every write removes entries whose source file no longer
 //! exists, entries unused for 14 days (a hit refreshes the meta's
@@ -135,15 +138,16 @@ pub(crate) struct Parsed {
     pub cache: CacheUse,
 }
 
-/// Reads a deferred entry's columns; on failure the entry's meta is removed
-/// so the next load rebuilds it.
+/// Reads a deferred entry's columns (`None`: all of them); on failure the
+/// entry's meta is removed so the next load rebuilds it.
 pub(crate) fn read_deferred(
     ipc: &Path,
     meta: &Path,
     rows: usize,
     ipc_bytes: u64,
+    columns: Option<&[String]>,
 ) -> Result<DataFrame, String> {
-    read_ipc(ipc, rows, ipc_bytes).inspect_err(|_| {
+    read_ipc(ipc, rows, ipc_bytes, columns).inspect_err(|_| {
         let _ = std::fs::remove_file(meta);
     })
 }
@@ -329,9 +333,19 @@ fn open_entry(path: &Path, ipc_bytes: u64) -> Result<std::fs::File, String> {
     std::fs::File::open(path).map_err(|e| e.to_string())
 }
 
-fn read_ipc(path: &Path, rows: usize, ipc_bytes: u64) -> Result<DataFrame, String> {
+/// Reads an entry, only `columns` when given: the reader seeks past the
+/// buffers of the others, so a check on one column reads that column.
+fn read_ipc(
+    path: &Path,
+    rows: usize,
+    ipc_bytes: u64,
+    columns: Option<&[String]>,
+) -> Result<DataFrame, String> {
     let file = open_entry(path, ipc_bytes)?;
-    let frame = IpcReader::new(file).finish().map_err(|e| e.to_string())?;
+    let frame = IpcReader::new(file)
+        .with_columns(columns.map(<[String]>::to_vec))
+        .finish()
+        .map_err(|e| e.to_string())?;
     if frame.height() != rows {
         return Err(format!("{} rows, the meta says {rows}", frame.height()));
     }

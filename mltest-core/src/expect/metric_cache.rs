@@ -138,7 +138,24 @@ pub(crate) fn evaluate(
             .flatten()
             .any(|o| o.from_cache && o.status != Status::Pass);
     if needs_data {
-        let ev = Evaluator::new(Table::from_frame(data.frame()), options);
+        // Only the columns the checks to compute (or to illustrate) read:
+        // on a data set served by the parse cache, the others stay on disk.
+        let mut columns: Option<Vec<String>> = Some(Vec::new());
+        let readers = todo.iter().map(|&i| &expectations[i]).chain(
+            outcomes
+                .iter()
+                .flatten()
+                .filter(|o| o.from_cache && o.status != Status::Pass)
+                .map(|o| &o.expectation),
+        );
+        for e in readers {
+            match (e.columns(), columns.as_mut()) {
+                (Some(c), Some(all)) => all.extend(c),
+                _ => columns = None,
+            }
+        }
+        let frame = data.frame_of(columns.as_deref());
+        let ev = Evaluator::new(Table::from_frame(&frame), options);
         if !todo.is_empty() {
             let exps: Vec<Expectation> = todo.iter().map(|&i| expectations[i].clone()).collect();
             let (computed, figures) = ev.run_recording(exps);

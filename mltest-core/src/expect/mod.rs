@@ -366,6 +366,27 @@ impl Expectation {
         }
     }
 
+    /// The columns evaluating this check reads, its example rows included;
+    /// `None` when it reads every column (duplicates over whole rows).
+    pub(crate) fn columns(&self) -> Option<Vec<String>> {
+        let mut cols: Vec<String> = match &self.metric {
+            Metric::DuplicateRows { columns: None } => return None,
+            Metric::DuplicateRows { columns: Some(c) } => c.clone(),
+            Metric::MaxAssociation { target, features } => {
+                std::iter::once(target).chain(features).cloned().collect()
+            }
+            m => m.column().map(|c| vec![c.to_string()]).unwrap_or_default(),
+        };
+        match &self.segment {
+            Segment::All => {}
+            Segment::Where { filter } => {
+                cols.extend(filter.columns().into_iter().map(str::to_string));
+            }
+            Segment::EachOf { column, .. } => cols.push(column.clone()),
+        }
+        Some(cols)
+    }
+
     /// Tolerates a share of values outside a range, set, length or pattern:
     /// the check passes when at least `fraction` of the values conform.
     pub fn mostly(mut self, fraction: f64) -> Self {

@@ -271,7 +271,7 @@ pub(crate) fn schema_only(source: &DataSource) -> Result<crate::data::Dataset, D
         info,
         schema,
         None,
-        Box::new(move || {
+        Box::new(move |_: Option<&[String]>| {
             Err(format!(
                 "{origin} is streamed (larger than `MLTEST_STREAM_ABOVE` or marked \
                  `Streaming::Always`), so its values are never loaded; build expectations \
