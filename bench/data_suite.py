@@ -57,6 +57,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--native", metavar="TARGET_DIR",
                     help="also run the floor and mltest from a build with RUSTFLAGS='-C target-cpu=native' in this target dir")
+    ap.add_argument("--simd", metavar="TARGET_DIR",
+                    help="also run the floor and mltest from a nightly build with polars' `simd` feature and "
+                         "target-cpu=native in this target dir")
     ap.add_argument("--cargo-test", action="store_true",
                     help="also time `cargo test` of the data-using suites with and without the caches")
     args = ap.parse_args()
@@ -110,6 +113,14 @@ def main():
         tools["mltest cold, target-cpu=native"] = ([str(nexe), str(csv)], cold)
         tools["mltest, no cache, target-cpu=native"] = ([str(nexe), str(csv)], off)
         tools["mltest streaming, target-cpu=native"] = [str(nexe), "--streaming", str(csv)]
+    if args.simd:
+        sexe = Path(args.simd) / "release" / "examples" / "bench_data_suite"
+        if not sexe.exists():
+            sys.exit(f"{sexe} missing: CARGO_TARGET_DIR={args.simd} RUSTFLAGS='-C target-cpu=native' "
+                     "cargo +nightly build --release --example bench_data_suite --features polars/simd")
+        tools["polars-read (floor), nightly simd"] = [str(sexe), "--read-only", str(csv)]
+        tools["mltest cold, nightly simd"] = ([str(sexe), str(csv)], cold)
+        tools["mltest, no cache, nightly simd"] = ([str(sexe), str(csv)], off)
     rows = []
     for name, cmd in tools.items():
         envf = None
@@ -157,6 +168,10 @@ def main():
             (cr, cw, cs), (fr, fw, fs) = m["mltest cold, target-cpu=native"], m["polars-read (floor), target-cpu=native"]
             print(f"target-cpu=native: floor {fw:.2f} s (portable {m['polars-read (floor)'][1]:.2f} s); "
                   f"mltest cold {cw:.2f} s = {pw / cw:.2f}x faster than pandera-polars, {cw / fw:.2f}x the native floor")
+        if "mltest cold, nightly simd" in m:
+            (cr, cw, cs), (fr, fw, fs) = m["mltest cold, nightly simd"], m["polars-read (floor), nightly simd"]
+            print(f"nightly + polars simd + target-cpu=native: floor {fw:.2f} s; "
+                  f"mltest cold {cw:.2f} s = {pw / cw:.2f}x faster than pandera-polars, {cw / fw:.2f}x that floor")
 
 
     if args.cargo_test:
