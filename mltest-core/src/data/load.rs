@@ -372,17 +372,19 @@ fn drop_blank_records(frame: DataFrame, origin: &Path) -> Result<(DataFrame, usi
         .collect()
         .map_err(polars_err)?
         .column("blank")
-        .and_then(|c| c.get(0).map(|v| v.extract::<u64>().unwrap_or(0)))
+        .and_then(|c| c.get(0).map(|v| v.extract::<u64>()))
         .map_err(polars_err)?;
-    if blank == 0 {
+    if blank == Some(0) {
         return Ok((frame, 0));
     }
+    let before = frame.height();
     let kept = frame
         .lazy()
         .filter(any_horizontal([all().as_expr().is_not_null()]).map_err(polars_err)?)
         .collect()
         .map_err(polars_err)?;
-    Ok((kept, blank as usize))
+    let dropped = before - kept.height();
+    Ok((kept, dropped))
 }
 
 /// The header line's column names, for an error message.
