@@ -234,10 +234,13 @@ fn fixture(check: &DataCheck, start: Instant) -> Result<DataSource, Box<CheckRun
     })
 }
 
-/// Loads the check's data set; an error (or a panicking fixture) becomes an errored run.
-fn load(check: &DataCheck, start: Instant) -> Result<Arc<Dataset>, Box<CheckRun>> {
-    let source = fixture(check, start)?;
-    load_cached(&source).map_err(|e| {
+/// Loads the check's data set; an error becomes an errored run.
+fn load(
+    check: &DataCheck,
+    source: &DataSource,
+    start: Instant,
+) -> Result<Arc<Dataset>, Box<CheckRun>> {
+    load_cached(source).map_err(|e| {
         Box::new(errored_run(
             check,
             None,
@@ -267,12 +270,14 @@ fn expectations(
 /// evaluate in one streaming pass. Never panics.
 pub fn evaluate_check(check: &DataCheck) -> CheckRun {
     let start = Instant::now();
-    match fixture(check, start) {
+    let source = match fixture(check, start) {
+        Ok(s) => s,
         Err(run) => return *run,
-        Ok(source) if source.streams() => return evaluate_streamed(check, &source, start),
-        Ok(_) => {}
+    };
+    if source.streams() {
+        return evaluate_streamed(check, &source, start);
     }
-    let data = match load(check, start) {
+    let data = match load(check, &source, start) {
         Ok(d) => d,
         Err(run) => return *run,
     };
@@ -359,11 +364,19 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
     // (data set, [(check index, expectations)])
     let mut batches: Vec<Batch> = Vec::new();
     for (i, check) in checks.iter().enumerate() {
-        if fixture(check, start).is_ok_and(|s| s.streams()) {
-            runs[i] = Some(evaluate_check(check));
+        // The fixture runs once per check, whatever path its data takes.
+        let source = match fixture(check, start) {
+            Ok(s) => s,
+            Err(run) => {
+                runs[i] = Some(*run);
+                continue;
+            }
+        };
+        if source.streams() {
+            runs[i] = Some(evaluate_streamed(check, &source, Instant::now()));
             continue;
         }
-        let data = match load(check, start) {
+        let data = match load(check, &source, start) {
             Ok(d) => d,
             Err(run) => {
                 runs[i] = Some(*run);

@@ -224,11 +224,18 @@ impl DataSource {
         self
     }
 
+    /// The file behind a CSV or Parquet source (the sources that stream).
+    pub(crate) fn file_path(&self) -> Option<&std::path::Path> {
+        match &self.location {
+            Location::Csv(p) | Location::Parquet(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// Whether tests stream this source rather than load it (only files stream).
     pub fn streams(&self) -> bool {
-        let path = match &self.location {
-            Location::Csv(p) | Location::Parquet(p) => p,
-            _ => return false,
+        let Some(path) = self.file_path() else {
+            return false;
         };
         let above = match self.streaming {
             Streaming::Never => return false,

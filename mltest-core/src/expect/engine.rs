@@ -270,41 +270,30 @@ impl Evaluator {
                 _ => None,
             };
             let exact = sketch.is_none();
+            let pred = match &e.segment {
+                Segment::Where { filter } => Some(filter_expr(filter, &self.frame)),
+                _ => None,
+            };
+            if let Some((x, feed)) = sketch {
+                let key = match (&e.segment, &pred) {
+                    (Segment::EachOf { column, .. }, _) => FeedKey::EachOf(column.clone()),
+                    (_, Some(p)) => FeedKey::Where(p.clone()),
+                    _ => FeedKey::All,
+                };
+                plan.flat_feeds(i, feed.feed_expr(x, key));
+                plan.sketches.push((i, feed));
+            }
+            let planned = Planned {
+                index: i,
+                aggs: aggregates(i, e, pred, dtype, exact, self.frame.streaming),
+            };
             match &e.segment {
-                Segment::EachOf { column, .. } => {
-                    if let Some((x, feed)) = sketch {
-                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::EachOf(column.clone())));
-                        plan.sketches.push((i, feed));
-                    }
-                    plan.grouped
-                        .entry(column.clone())
-                        .or_default()
-                        .push(Planned {
-                            index: i,
-                            aggs: aggregates(i, e, None, dtype, exact, self.frame.streaming),
-                        })
-                }
-                Segment::All => {
-                    if let Some((x, feed)) = sketch {
-                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::All));
-                        plan.sketches.push((i, feed));
-                    }
-                    plan.flat.push(Planned {
-                        index: i,
-                        aggs: aggregates(i, e, None, dtype, exact, self.frame.streaming),
-                    })
-                }
-                Segment::Where { filter } => {
-                    let pred = filter_expr(filter, &self.frame);
-                    if let Some((x, feed)) = sketch {
-                        plan.flat_feeds(i, feed.feed_expr(x, FeedKey::Where(pred.clone())));
-                        plan.sketches.push((i, feed));
-                    }
-                    plan.flat.push(Planned {
-                        index: i,
-                        aggs: aggregates(i, e, Some(pred), dtype, exact, self.frame.streaming),
-                    })
-                }
+                Segment::EachOf { column, .. } => plan
+                    .grouped
+                    .entry(column.clone())
+                    .or_default()
+                    .push(planned),
+                Segment::All | Segment::Where { .. } => plan.flat.push(planned),
             }
         }
         plan
@@ -370,14 +359,16 @@ impl Evaluator {
                 .collect();
         }
         let n = queries.len();
-        let opt = queries[0].get_current_optimizations();
-        let plans = queries.into_iter().map(|q| q.logical_plan).collect();
-        match LazyFrame::collect_all_with_engine(plans, Engine::Streaming, opt) {
-            Ok(frames) if frames.len() == n => frames.into_iter().map(Ok).collect(),
-            Ok(frames) => vec![
+        let result = combined(queries)
+            .map(|lf| lf.collect_with_engine(Engine::Streaming))
+            .unwrap_or_else(|| Err(PolarsError::NoData("no queries".into())));
+        match result {
+            Ok(polars_core::query_result::QueryResult::Multiple(frames)) if frames.len() == n => {
+                frames.into_iter().map(Ok).collect()
+            }
+            Ok(_) => vec![
                 Err(format!(
-                    "the streaming engine returned {} results for {n} queries",
-                    frames.len()
+                    "the streaming engine did not return one result for each of {n} queries"
                 ));
                 n
             ],

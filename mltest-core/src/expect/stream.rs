@@ -54,26 +54,18 @@ impl DataSource {
         options: EvalOptions,
     ) -> Result<Streamed, DataError> {
         let start = Instant::now();
-        let path = match &self.location {
-            Location::Csv(p) | Location::Parquet(p) => p.clone(),
-            _ => {
-                let data = crate::data::load_cached(self).map_err(|e| DataError::Polars {
-                    origin: self.name.clone(),
-                    message: e.to_string(),
-                })?;
-                let outcomes = data.evaluate_with(expectations, options);
-                return Ok(Streamed {
-                    info: data.info().clone(),
-                    outcomes,
-                });
-            }
-        };
-        if !path.exists() {
-            return Err(DataError::NotFound {
-                path,
-                cwd: std::env::current_dir().unwrap_or_default(),
+        if self.file_path().is_none() {
+            let data = crate::data::load_cached(self).map_err(|e| DataError::Polars {
+                origin: self.name.clone(),
+                message: e.to_string(),
+            })?;
+            let outcomes = data.evaluate_with(expectations, options);
+            return Ok(Streamed {
+                info: data.info().clone(),
+                outcomes,
             });
         }
+        let path = existing_file(self, "stream")?;
         let (sha, scanned) = std::thread::scope(|s| {
             let sha = s.spawn(|| text::sha256_file(&path));
             let scanned = scan(self, &path).and_then(|lf| {
@@ -205,15 +197,7 @@ impl DataSource {
         expectations: impl IntoExpectations,
         options: EvalOptions,
     ) -> Result<StreamingPlan, DataError> {
-        let path = match &self.location {
-            Location::Csv(p) | Location::Parquet(p) => p.clone(),
-            _ => {
-                return Err(DataError::Polars {
-                    origin: self.name.clone(),
-                    message: "only file sources (CSV, Parquet) have a streaming plan".into(),
-                });
-            }
-        };
+        let path = existing_file(self, "have a streaming plan")?;
         let lf = scan(self, &path)?;
         let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
         let ev = Evaluator::new(table, options);
@@ -238,21 +222,7 @@ impl DataSource {
 /// from column names, so a body works the same; one that reaches for the
 /// values (`frame()`) gets a panic naming the file and why.
 pub(crate) fn schema_only(source: &DataSource) -> Result<crate::data::Dataset, DataError> {
-    let path = match &source.location {
-        Location::Csv(p) | Location::Parquet(p) => p.clone(),
-        _ => {
-            return Err(DataError::Polars {
-                origin: source.name.clone(),
-                message: "only file sources stream".into(),
-            });
-        }
-    };
-    if !path.exists() {
-        return Err(DataError::NotFound {
-            path,
-            cwd: std::env::current_dir().unwrap_or_default(),
-        });
-    }
+    let path = existing_file(source, "stream")?;
     let schema = scan(source, &path)?
         .collect_schema()
         .map_err(|e| polars_err(&path, e))?;
@@ -279,6 +249,23 @@ pub(crate) fn schema_only(source: &DataSource) -> Result<crate::data::Dataset, D
             ))
         }),
     ))
+}
+
+/// The source's file, which must exist; only CSV and Parquet files `what`.
+fn existing_file(source: &DataSource, what: &str) -> Result<std::path::PathBuf, DataError> {
+    let Some(path) = source.file_path() else {
+        return Err(DataError::Polars {
+            origin: source.name.clone(),
+            message: format!("only file sources (CSV, Parquet) {what}"),
+        });
+    };
+    if !path.exists() {
+        return Err(DataError::NotFound {
+            path: path.to_path_buf(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+        });
+    }
+    Ok(path.to_path_buf())
 }
 
 fn polars_err(path: &Path, e: PolarsError) -> DataError {
