@@ -1,7 +1,9 @@
 //! Prints mltest's statistics as JSON for `tests/stats_reference/check.py`,
 //! which recomputes them with scipy and statsmodels: Wilson intervals on
-//! fixed counts, and the leakage check's |Pearson r| and Cramér's V of the
-//! model inputs against the label on the reviews data.
+//! fixed counts, the leakage check's figures (|Pearson r|, correlation
+//! ratio η, Cramér's V, and their bias-corrected forms) of the model inputs
+//! against the 0/1 label and against the text label "Department Name" on
+//! the reviews data, drift and A/B statistics.
 //!
 //! `cargo run --release --example stats_values > values.json`
 
@@ -36,11 +38,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .features(features)
             .at_most(1.0),
     );
-    let association: Vec<_> = out
+    let mut association: Vec<_> = out
         .table
         .iter()
-        .map(|(f, v, how)| serde_json::json!({"feature": f, "value": v, "method": how}))
+        .map(|(f, v, how)| {
+            serde_json::json!({"target": "Recommended IND", "feature": f, "value": v, "method": how})
+        })
         .collect();
+    // A text label: numeric inputs get η (grouped by department), text
+    // inputs Cramér's V; the free-text Title shows what the bias correction is for.
+    let text_features = [
+        "Age",
+        "Positive Feedback Count",
+        "Rating",
+        "Division Name",
+        "Class Name",
+        "Title",
+    ];
+    for corrected in [false, true] {
+        let leakage = data.leakage("Department Name");
+        let leakage = if corrected {
+            leakage.bias_corrected()
+        } else {
+            leakage
+        };
+        let out = data.evaluate_one(leakage.features(text_features).at_most(1.0));
+        if let Some(err) = &out.error {
+            return Err(format!("leakage against Department Name: {err}").into());
+        }
+        association.extend(out.table.iter().map(|(f, v, how)| {
+            serde_json::json!({"target": "Department Name", "feature": f, "value": v, "method": how})
+        }));
+    }
+    // The 0/1 label with the bias correction too.
+    let out = data.evaluate_one(
+        data.leakage("Recommended IND")
+            .bias_corrected()
+            .features(features)
+            .at_most(1.0),
+    );
+    association.extend(out.table.iter().map(|(f, v, how)| {
+        serde_json::json!({"target": "Recommended IND", "feature": f, "value": v, "method": how})
+    }));
     // Drift statistics: General vs General Petite, the split of the peers' drift scripts.
     let frame = data.frame();
     let division = frame.column("Division Name")?.str()?.clone();
@@ -185,10 +224,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "ratio": ratio, "n": mltest::ab::sample_size(base, mde, 0.05, power, ratio)})
     })
     .collect();
-    let ab = [(2u64, 9u64), (30, 45), (120, 1000), (150, 1000)];
-    let (s1, p1, e1) = mltest::stats::mcnemar(ab[0].0, ab[0].1);
-    let (s2, p2, e2) = mltest::stats::mcnemar(ab[1].0, ab[1].1);
-    let (z, pz) = mltest::stats::two_proportion_z(ab[2].0, ab[2].1, ab[3].0, ab[3].1);
+    // McNemar, each of statsmodels' three variants, on small and large
+    // discordant counts (39 vs 86 is the title A/B on the real data).
+    use mltest::stats::McNemarTest;
+    let mut mcnemar = Vec::new();
+    for (b, c) in [
+        (2u64, 9u64),
+        (30, 45),
+        (0, 0),
+        (5, 5),
+        (39, 86),
+        (100, 130),
+        (500, 430),
+    ] {
+        for test in [
+            McNemarTest::Exact,
+            McNemarTest::ChiSquare { correction: true },
+            McNemarTest::ChiSquare { correction: false },
+        ] {
+            let m = mltest::stats::mcnemar(b, c, test);
+            let (exact, correction) = match test {
+                McNemarTest::Exact => (true, false),
+                McNemarTest::ChiSquare { correction } => (false, correction),
+            };
+            mcnemar.push(serde_json::json!({"b": b, "c": c, "exact": exact,
+                "correction": correction, "test": test.to_string(),
+                "stat": m.statistic, "p": m.p_value}));
+        }
+    }
+    let (z, pz) = mltest::stats::two_proportion_z(120, 1000, 150, 1000);
     println!(
         "{}",
         serde_json::json!({
@@ -201,7 +265,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "bh": {"p": bh_p, "adjusted": bh},
             "traffic": traffic,
             "sample_size": sizes,
-            "mcnemar": [{"b": 2, "c": 9, "stat": s1, "p": p1, "exact": e1}, {"b": 30, "c": 45, "stat": s2, "p": p2, "exact": e2}],
+            "mcnemar": mcnemar,
             "ztest": {"x": [120, 150], "n": [1000, 1000], "z": z, "p": pz},
         })
     );

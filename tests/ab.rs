@@ -7,8 +7,8 @@
 //! held-out rows are unseen by both and the comparison is paired.
 //!
 //! Measured: the title is worth one point of accuracy (0.8904 vs 0.8803;
-//! 86 rows only the champion gets right, 39 only the candidate; McNemar
-//! p < 0.0001), so the title stays required.
+//! 86 rows only the champion gets right, 39 only the candidate; exact
+//! McNemar p = 3.2e-5 < 0.0001), so the title stays required.
 //!
 //! Promotion is never a side effect of these tests: it stays
 //! `mltest models promote`.
@@ -19,10 +19,12 @@
 use std::time::Instant;
 
 use mltest::ab::{
-    AbVerdict, Arm, Require, TrafficTest, assign, compare_models, run_model_ab, sample_size,
+    AbVerdict, Arm, CompareOptions, Require, TrafficTest, assign, compare_models,
+    compare_models_with, run_model_ab, sample_size,
 };
 use mltest::model::train::{TrainConfig, split};
 use mltest::model::{Model, ReferenceModel};
+use mltest::stats::McNemarTest;
 use mltest::store::ModelStore;
 
 fn held_out() -> polars::prelude::DataFrame {
@@ -73,7 +75,31 @@ fn not_worse_gate_refuses_the_title_free_candidate() {
     let n = c.rows as f64;
     assert!((c.difference - (c.only_b_right as f64 - c.only_a_right as f64) / n).abs() < 1e-12);
     assert!((c.accuracy_b - c.accuracy_a - c.difference).abs() < 1e-12);
-    assert!(c.difference_high < 0.0 && c.p_value < 0.05 && !c.exact);
+    // compare_models uses the exact McNemar test at any size (statsmodels'
+    // default): 39 vs 86 discordant rows, p = 3.2e-5.
+    assert_eq!(c.mcnemar_test, McNemarTest::Exact);
+    assert_eq!((c.only_a_right, c.only_b_right), (86, 39), "{}", c.render());
+    assert!(c.difference_high < 0.0 && c.p_value < 0.0001, "{}", c.render());
+    // The chi-square variants agree on the verdict (p = 3.9e-5 corrected,
+    // 2.6e-5 uncorrected; statsmodels' figures).
+    for test in [
+        McNemarTest::ChiSquare { correction: true },
+        McNemarTest::ChiSquare { correction: false },
+    ] {
+        let o = CompareOptions::alpha(0.05).mcnemar(test);
+        let (ma, mb) = (load("reviews@1").unwrap(), load("reviews@2").unwrap());
+        let v = compare_models_with(
+            ("reviews@1", &ma),
+            ("reviews@2", &mb),
+            &held_out(),
+            "Recommended IND",
+            o,
+        )
+        .expect("comparison");
+        assert_eq!(v.mcnemar_test, test);
+        assert_eq!(v.verdict, AbVerdict::TreatmentWorse, "{}", v.render());
+        assert!(v.p_value < 0.0001, "{}", v.render());
+    }
     assert!(
         c.render().contains("verdict: treatment worse"),
         "{}",

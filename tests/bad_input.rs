@@ -216,11 +216,9 @@ fn null_tokens_and_trimming_apply_after_whitespace() {
 /// The real Adult file, when present: its documented missing-value counts.
 #[test]
 fn adult_census_question_marks_are_missing_values() {
-    let path = Path::new("../shared/data/adult.csv");
-    if !path.exists() {
-        eprintln!("skipped: {} not present", path.display());
+    let Some(path) = mltest::prereq::shared_file("data/adult.csv") else {
         return;
-    }
+    };
     let src = DataSource::csv(path)
         .with_options(LoadOptions::default().null_tokens(["", "?"]).trim(true));
     let data = load_cached(&src).unwrap();

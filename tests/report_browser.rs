@@ -109,12 +109,12 @@ fn headless(browser: &str, profile: &Path) -> Command {
 
 #[test]
 fn report_loads_in_chromium_with_every_plot() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is not installed; .ci/run installs Debian's chromium"
-        );
-        eprintln!("skipped: chromium is not installed (apt-get install chromium)");
+    let Some(browser) = chromium().or_else(|| {
+        mltest::prereq::missing(
+            "chromium",
+            "apt-get install chromium; .ci/run installs it",
+        )
+    }) else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");

@@ -223,6 +223,15 @@ fn five_hundred_rows_are_refused_and_the_store_is_unchanged() {
         "{stderr}"
     );
     assert!(stderr.contains("observed: 500"), "{stderr}");
+    // The rerun hint names the test file that declares the check, which
+    // exists as a test target; the main job's own name is none.
+    assert!(
+        stderr.contains(
+            "rerun:    cargo test --release --test data_quality -- enough_rows_to_train --exact"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--test pipeline"), "{stderr}");
     assert!(stderr.contains("training does not start"), "{stderr}");
     assert!(ModelStore::open(&store).list(None).unwrap().is_empty());
     let runs = run_records(&dir.path().join("out"));

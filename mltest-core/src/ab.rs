@@ -1,9 +1,11 @@
 //! A/B comparisons of model versions.
 //!
 //! - [`compare_models`]: two models on the same labelled rows. McNemar's test
-//!   on the discordant pairs (exact binomial below 25 of them, as
-//!   statsmodels), the accuracy difference B − A with its 95% Wald interval
-//!   for paired proportions.
+//!   on the discordant pairs — by default the exact binomial test at any
+//!   number of them, as statsmodels' `mcnemar` defaults to; the chi-square
+//!   with or without continuity correction through [`CompareOptions`] and
+//!   [`compare_models_with`] — and the accuracy difference B − A with its
+//!   95% Wald interval for paired proportions.
 //! - [`assign`], [`TrafficTest`], [`sample_size`]: a live split. Requests go
 //!   to arms by a hash of their id (deterministic, so a user stays in one
 //!   arm); the success rates are compared with the pooled two-proportion
@@ -19,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use crate::model::{Model, ModelError};
+use crate::stats::McNemarTest;
 
 /// The outcome of an A/B comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,20 +75,76 @@ pub struct ModelComparison {
     pub difference: f64,
     pub difference_low: f64,
     pub difference_high: f64,
+    /// `min(only_a_right, only_b_right)` for the exact test, the chi-square
+    /// statistic otherwise.
     pub mcnemar_statistic: f64,
     pub p_value: f64,
-    pub exact: bool,
+    /// The McNemar test behind `p_value`.
+    pub mcnemar_test: McNemarTest,
     pub alpha: f64,
     pub verdict: AbVerdict,
 }
 
+/// How [`compare_models_with`] decides: the significance level and the
+/// McNemar test.
+///
+/// The default test is the exact binomial ([`McNemarTest::Exact`]) at any
+/// number of discordant rows, as statsmodels' `mcnemar` defaults to: it is
+/// exact where the chi-square is an approximation, costs next to nothing
+/// even at millions of rows, and never rejects more often than alpha says
+/// (the uncorrected chi-square does with few discordant rows). The
+/// chi-square variants are there to reproduce another tool's figure.
+///
+/// ```
+/// use mltest_core::ab::CompareOptions;
+/// use mltest_core::stats::McNemarTest;
+/// let o = CompareOptions::alpha(0.01).mcnemar(McNemarTest::ChiSquare { correction: true });
+/// assert_eq!(o.alpha, 0.01);
+/// assert_eq!(CompareOptions::default().mcnemar, McNemarTest::Exact);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompareOptions {
+    /// Significance level of the verdict (default 0.05).
+    pub alpha: f64,
+    /// Which McNemar test gives the p-value (default exact binomial).
+    pub mcnemar: McNemarTest,
+}
+
+impl Default for CompareOptions {
+    fn default() -> Self {
+        CompareOptions {
+            alpha: 0.05,
+            mcnemar: McNemarTest::Exact,
+        }
+    }
+}
+
+impl CompareOptions {
+    /// The default test at significance `alpha`.
+    pub fn alpha(alpha: f64) -> Self {
+        CompareOptions {
+            alpha,
+            ..Default::default()
+        }
+    }
+
+    /// Another McNemar test.
+    pub fn mcnemar(self, test: McNemarTest) -> Self {
+        CompareOptions {
+            mcnemar: test,
+            ..self
+        }
+    }
+}
+
 impl ModelComparison {
-    /// From the paired counts (`b` rows only A got right, `c` only B).
+    /// From the paired counts (`b` rows only A got right, `c` only B), with
+    /// the exact McNemar test.
     ///
     /// ```
     /// use mltest_core::ab::{AbVerdict, ModelComparison};
     /// let c = ModelComparison::from_counts("m@1", "m@2", 1000, 850, 30, 45, 0.05);
-    /// assert_eq!(c.verdict, AbVerdict::Inconclusive); // McNemar p = 0.083
+    /// assert_eq!(c.verdict, AbVerdict::Inconclusive); // exact McNemar p = 0.105
     /// assert!((c.difference - 0.015).abs() < 1e-12);
     /// ```
     pub fn from_counts(
@@ -97,9 +156,40 @@ impl ModelComparison {
         only_b_right: u64,
         alpha: f64,
     ) -> Self {
+        Self::from_counts_with(
+            a,
+            b,
+            rows,
+            a_right,
+            only_a_right,
+            only_b_right,
+            CompareOptions::alpha(alpha),
+        )
+    }
+
+    /// [`from_counts`](Self::from_counts) with the test chosen in `options`.
+    ///
+    /// ```
+    /// use mltest_core::ab::{CompareOptions, ModelComparison};
+    /// use mltest_core::stats::McNemarTest;
+    /// let o = CompareOptions::alpha(0.05).mcnemar(McNemarTest::ChiSquare { correction: false });
+    /// let c = ModelComparison::from_counts_with("m@1", "m@2", 1000, 850, 30, 45, o);
+    /// assert!((c.p_value - 0.08326451666355042).abs() < 1e-12); // statsmodels
+    /// ```
+    pub fn from_counts_with(
+        a: &str,
+        b: &str,
+        rows: u64,
+        a_right: u64,
+        only_a_right: u64,
+        only_b_right: u64,
+        options: CompareOptions,
+    ) -> Self {
+        let alpha = options.alpha;
         let n = rows.max(1) as f64;
         let b_right = a_right - only_a_right + only_b_right;
-        let (stat, p, exact) = crate::stats::mcnemar(only_a_right, only_b_right);
+        let m = crate::stats::mcnemar(only_a_right, only_b_right, options.mcnemar);
+        let (stat, p) = (m.statistic, m.p_value);
         let (bc, cc) = (only_a_right as f64, only_b_right as f64);
         let difference = (cc - bc) / n;
         let se = ((bc + cc) - (cc - bc).powi(2) / n).max(0.0).sqrt() / n;
@@ -117,7 +207,7 @@ impl ModelComparison {
             difference_high: difference + zz * se,
             mcnemar_statistic: stat,
             p_value: p,
-            exact,
+            mcnemar_test: m.test,
             alpha,
             verdict: verdict(p, difference, alpha),
         }
@@ -129,7 +219,7 @@ impl ModelComparison {
         format!(
             "  A: {} accuracy {} on {} rows\n  B: {} accuracy {}\n  \
              difference B − A: {} (95% interval {} to {})\n  \
-             discordant rows: {} only A right, {} only B right; McNemar {} statistic {}, p = {}\n  \
+             discordant rows: {} only A right, {} only B right; McNemar ({}) statistic {}, p = {}\n  \
              verdict: {} (alpha {})\n",
             self.a,
             fig(self.accuracy_a),
@@ -141,7 +231,7 @@ impl ModelComparison {
             fig(self.difference_high),
             self.only_a_right,
             self.only_b_right,
-            if self.exact { "exact" } else { "chi-square" },
+            self.mcnemar_test,
             fig(self.mcnemar_statistic),
             fig(self.p_value),
             self.verdict,
@@ -166,13 +256,26 @@ pub enum AbError {
 }
 
 /// Compares two models on the rows of `data` that have a label in `label`
-/// (0/1, false/true), at significance `alpha`.
+/// (0/1, false/true), at significance `alpha`, with the exact McNemar test
+/// (see [`CompareOptions`] for why; [`compare_models_with`] picks another).
 pub fn compare_models(
     a: (&str, &dyn Model),
     b: (&str, &dyn Model),
     data: &polars::prelude::DataFrame,
     label: &str,
     alpha: f64,
+) -> Result<ModelComparison, AbError> {
+    compare_models_with(a, b, data, label, CompareOptions::alpha(alpha))
+}
+
+/// [`compare_models`] with the significance level and McNemar test of
+/// `options`.
+pub fn compare_models_with(
+    a: (&str, &dyn Model),
+    b: (&str, &dyn Model),
+    data: &polars::prelude::DataFrame,
+    label: &str,
+    options: CompareOptions,
 ) -> Result<ModelComparison, AbError> {
     use polars::prelude::DataType;
     let err = |why: String| AbError::Label {
@@ -214,14 +317,14 @@ pub fn compare_models(
         only_a += u64::from(ra && !rb);
         only_b += u64::from(rb && !ra);
     }
-    Ok(ModelComparison::from_counts(
+    Ok(ModelComparison::from_counts_with(
         a.0,
         b.0,
         y.len() as u64,
         a_right,
         only_a,
         only_b,
-        alpha,
+        options,
     ))
 }
 
@@ -448,6 +551,7 @@ pub fn model_ab_record(
         line: 0,
         report,
         outcome: None,
+        libtest: None,
         details: comparison.as_ref().ok().map(|c| {
             serde_json::json!({
                 "ab_verdict": c.verdict.to_string(),
@@ -471,6 +575,36 @@ mod tests {
     fn sample_size_matches_statsmodels() {
         let n = sample_size(0.12, 0.03, 0.05, 0.8, 1.0);
         assert!((n - 2030.9748051289835).abs() < 1e-6, "{n}");
+    }
+
+    // statsmodels: mcnemar([[0, 2], [9, 0]], exact=...): p = 0.0654296875
+    // exact, 0.070440429272088 corrected, 0.03480847881186725 uncorrected;
+    // only the uncorrected chi-square calls 2 vs 9 significant at 0.05.
+    #[test]
+    fn the_comparison_uses_the_chosen_mcnemar_test_and_exact_by_default() {
+        let default = ModelComparison::from_counts("a", "b", 100, 80, 2, 9, 0.05);
+        assert_eq!(default.mcnemar_test, McNemarTest::Exact);
+        assert!((default.p_value - 0.0654296875).abs() < 1e-12 * 0.0654296875);
+        assert_eq!(default.verdict, AbVerdict::Inconclusive);
+        for (test, p, verdict) in [
+            (
+                McNemarTest::ChiSquare { correction: true },
+                0.070440429272088,
+                AbVerdict::Inconclusive,
+            ),
+            (
+                McNemarTest::ChiSquare { correction: false },
+                0.03480847881186725,
+                AbVerdict::TreatmentBetter,
+            ),
+        ] {
+            let o = CompareOptions::alpha(0.05).mcnemar(test);
+            let c = ModelComparison::from_counts_with("a", "b", 100, 80, 2, 9, o);
+            assert_eq!(c.mcnemar_test, test);
+            assert!((c.p_value - p).abs() < 1e-12 * p, "{test}: {}", c.p_value);
+            assert_eq!(c.verdict, verdict, "{test}");
+            assert!(c.render().contains(&format!("McNemar ({test})")), "{}", c.render());
+        }
     }
 
     // statsmodels: confint_proportions_2indep(150, 1000, 120, 1000, method="wald")

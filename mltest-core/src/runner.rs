@@ -28,12 +28,20 @@ pub struct DataCheck {
     pub examples: usize,
     pub data: fn() -> DataSource,
     pub body: fn(&Dataset) -> Vec<Expectation>,
+    /// `#[ignore]` / `#[should_panic]` as the macro saw them.
+    pub attrs: crate::libtest::TestAttrs,
 }
 
 impl DataCheck {
     /// The name libtest gives the test: its module path below the crate, then the function.
     pub fn test_id(&self) -> String {
         crate::clock::libtest_id(self.module_path, self.name)
+    }
+
+    /// The command that reruns this test alone, in the test target that
+    /// declares it (see [`rerun_at`]).
+    pub fn rerun(&self) -> String {
+        rerun_at(self.file, self.module_path, self.name)
     }
 }
 
@@ -58,6 +66,10 @@ pub struct CheckRun {
     pub data: Option<DataInfo>,
     pub outcomes: Vec<CheckOutcome>,
     pub seconds: f64,
+    /// The command that reruns the test alone ([`DataCheck::rerun`]).
+    pub rerun: String,
+    /// The test's `#[ignore]` / `#[should_panic]`.
+    pub attrs: crate::libtest::TestAttrs,
 }
 
 impl CheckRun {
@@ -104,13 +116,21 @@ impl CheckRun {
             s.push_str(&render_failure(o, None));
         }
         s.push_str(&data_lines(self.data.as_ref()));
-        s.push_str(&format!("  rerun:    {}\n", rerun_command(&self.test_id)));
+        s.push_str(&format!("  rerun:    {}\n", self.rerun));
         s
     }
 
     /// One record per check.
     pub fn records(&self, file: &str, line: u32) -> Vec<Record> {
         let now = crate::clock::unix_now();
+        // run_data_check panics with the report when the test fails.
+        let panicked = self.fails_test();
+        let libtest = crate::libtest::TestResult {
+            outcome: self
+                .attrs
+                .outcome(panicked, &if panicked { self.report() } else { String::new() }),
+            should_panic: self.attrs.should_panic.is_some(),
+        };
         let per_check = self.seconds / self.outcomes.len().max(1) as f64;
         self.outcomes
             .iter()
@@ -144,7 +164,7 @@ impl CheckRun {
                         },
                         self.reason,
                         render_failure(o, self.data.as_ref()),
-                        rerun_command(&self.test_id)
+                        self.rerun
                     )
                 };
                 Record {
@@ -169,6 +189,7 @@ impl CheckRun {
                     line,
                     report,
                     outcome: Some(o.clone()),
+                    libtest: Some(libtest.clone()),
                     details: None,
                 }
             })
@@ -185,10 +206,96 @@ fn data_lines(data: Option<&DataInfo>) -> String {
     s
 }
 
-/// How a report tells the reader to rerun one test.
+/// How a report tells the reader to rerun one test of the running binary
+/// (A/B tests, which are plain `#[test]`s).
 pub(crate) fn rerun_command(test_id: &str) -> String {
     let binary = outdir::binary_name();
     format!("cargo test --release --test {binary} -- {test_id} --exact")
+}
+
+/// How a report tells the reader to rerun the test declared at `file` (as
+/// `file!()` gives it) in `module_path` (as `module_path!()` gives it).
+///
+/// The target is the file's, not the running binary's: the main job includes
+/// `tests/data_quality.rs` as a module, where `module_path!()` reads
+/// `pipeline::data_quality` and there is no `--test pipeline`; the command
+/// names `--test data_quality` and the test's name in that binary.
+///
+/// ```
+/// use mltest_core::runner::rerun_at;
+/// assert_eq!(
+///     rerun_at("tests/data_quality.rs", "data_quality", "age_is_present"),
+///     "cargo test --release --test data_quality -- age_is_present --exact"
+/// );
+/// // The same check, run by the main job that includes the file as a module.
+/// assert_eq!(
+///     rerun_at("tests/data_quality.rs", "pipeline::data_quality", "age_is_present"),
+///     "cargo test --release --test data_quality -- age_is_present --exact"
+/// );
+/// assert_eq!(
+///     rerun_at("tests/suite/main.rs", "suite::inner", "x"),
+///     "cargo test --release --test suite -- inner::x --exact"
+/// );
+/// assert_eq!(
+///     rerun_at("src/checks.rs", "my_crate::checks", "x"),
+///     "cargo test --release --lib -- checks::x --exact"
+/// );
+/// ```
+pub fn rerun_at(file: &str, module_path: &str, name: &str) -> String {
+    let parts: Vec<&str> = file.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+    let stem = |f: &str| f.strip_suffix(".rs").unwrap_or(f).to_string();
+    // The last `tests`/`src`/`examples` folder decides the target kind.
+    let root = parts
+        .iter()
+        .rposition(|p| matches!(*p, "tests" | "src" | "examples"));
+    let target = root.and_then(|i| {
+        let rest = &parts[i + 1..];
+        let name = match rest {
+            [file] => stem(file),
+            [dir, file] if *file == "main.rs" => dir.to_string(),
+            _ if parts[i] == "src" => String::new(),
+            _ => return None,
+        };
+        Some(match parts[i] {
+            "tests" => (format!("--test {name}"), name),
+            "examples" => (format!("--example {name}"), name),
+            _ if rest.first() == Some(&"bin") && rest.len() == 2 => {
+                let bin = stem(rest[1]);
+                (format!("--bin {bin}"), bin)
+            }
+            _ => ("--lib".to_string(), String::new()),
+        })
+    });
+    let modules: Vec<&str> = module_path.split("::").collect();
+    let (selector, below) = match target {
+        Some((selector, target_name)) => {
+            // Below the target's root: after the crate name, or, when the file
+            // is included as a module elsewhere, after that module.
+            let below: Vec<&str> = if modules.first() == Some(&target_name.as_str()) {
+                modules[1..].to_vec()
+            } else if let Some(at) = modules
+                .iter()
+                .skip(1)
+                .position(|m| !target_name.is_empty() && *m == target_name)
+            {
+                modules[at + 2..].to_vec()
+            } else {
+                modules[1.min(modules.len())..].to_vec()
+            };
+            (selector, below)
+        }
+        None => (
+            format!("--test {}", outdir::binary_name()),
+            modules[1.min(modules.len())..].to_vec(),
+        ),
+    };
+    let id = below
+        .iter()
+        .copied()
+        .chain(std::iter::once(name))
+        .collect::<Vec<_>>()
+        .join("::");
+    format!("cargo test --release {selector} -- {id} --exact")
 }
 
 pub(crate) fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
@@ -219,6 +326,8 @@ fn errored_run(
         data,
         outcomes: vec![CheckOutcome::errored(placeholder, error)],
         seconds: start.elapsed().as_secs_f64(),
+        rerun: check.rerun(),
+        attrs: check.attrs,
     }
 }
 
@@ -308,6 +417,8 @@ pub fn evaluate_check(check: &DataCheck) -> CheckRun {
         data: Some(data.info().clone()),
         outcomes,
         seconds: start.elapsed().as_secs_f64(),
+        rerun: check.rerun(),
+        attrs: check.attrs,
     }
 }
 
@@ -343,6 +454,8 @@ fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> 
             data: Some(streamed.info),
             outcomes: streamed.outcomes,
             seconds: start.elapsed().as_secs_f64(),
+            rerun: check.rerun(),
+        attrs: check.attrs,
         },
         Err(e) => errored_run(
             check,
@@ -432,6 +545,8 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
                 data: Some(data.info().clone()),
                 outcomes: outcomes.by_ref().take(exps.len()).collect(),
                 seconds: share,
+                rerun: check.rerun(),
+        attrs: check.attrs,
             });
         }
     }
@@ -493,7 +608,9 @@ pub fn print_summaries(records: &[Record]) {
 pub fn publish_records(records: &[Record]) {
     let out = outdir::out_dir();
     let result = crate::record::write_test_records(&out, records).and_then(|_| {
-        crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id()).map(|_| ())
+        let skipped = crate::libtest::ignored_in_this_run();
+        crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id(), &skipped)
+            .map(|_| ())
     });
     if let Err(e) = result {
         use std::io::Write;

@@ -56,6 +56,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let name = &func.sig.ident;
     let vis = &func.vis;
     let kept = signature::kept_attrs(&func);
+    let test_attrs = signature::test_attrs(&func)?;
     let descriptor = format_ident!("__MLTEST_DATA_CHECK_{}", name);
     let body_fn = format_ident!("__mltest_data_check_body_{}", name);
     let param_name = &param.name;
@@ -72,7 +73,10 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         ::mltest::__private::IntoExpectations::into_expectations(#body_fn(__mltest_data))
     );
 
+    let ignored = signature::ignored_registration(&func);
     Ok(quote! {
+        #ignored
+
         #(#kept)*
         #[test]
         #vis fn #name() {
@@ -93,6 +97,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             examples: #examples,
             data: || #data_call,
             body: |__mltest_data| #body_call,
+            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

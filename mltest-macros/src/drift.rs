@@ -46,6 +46,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let name = &func.sig.ident;
     let vis = &func.vis;
     let kept = signature::kept_attrs(&func);
+    let test_attrs = signature::test_attrs(&func)?;
     let descriptor = format_ident!("__MLTEST_DRIFT_CHECK_{}", name);
     let body_fn = format_ident!("__mltest_drift_body_{}", name);
     let (rn, rt) = (&reference.name, &reference.ty);
@@ -62,7 +63,10 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         ::mltest::__private::into_drift(#body_fn(__mltest_reference, __mltest_current))
     );
 
+    let ignored = signature::ignored_registration(&func);
     Ok(quote! {
+        #ignored
+
         #(#kept)*
         #[test]
         #vis fn #name() {
@@ -83,6 +87,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             reference: || #reference_call,
             current: || #current_call,
             body: |__mltest_reference, __mltest_current| #body_call,
+            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

@@ -136,6 +136,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let name = &sig.ident;
     let vis = &func.vis;
     let kept = signature::kept_attrs(&func);
+    let test_attrs = signature::test_attrs(&func)?;
     let descriptor = format_ident!("__MLTEST_ROBUSTNESS_{}", name);
     let body_fn = format_ident!("__mltest_robustness_body_{}", name);
     let inputs = &sig.inputs;
@@ -144,7 +145,10 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let output = &sig.output;
     let block = &func.block;
 
+    let ignored = signature::ignored_registration(&func);
     Ok(quote! {
+        #ignored
+
         #(#kept)*
         #[test]
         #vis fn #name() {
@@ -172,6 +176,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             baseline: #baseline,
             margin: #margin,
             body: #body_fn,
+            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

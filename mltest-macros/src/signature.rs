@@ -85,6 +85,76 @@ pub fn single_ref_param(func: &ItemFn, attr: &str, hint: &str) -> syn::Result<Pa
 /// Attributes the generated `#[test]` keeps: docs, `#[ignore]`,
 /// `#[should_panic]`, and anything else the user wrote (lints, cfg). A
 /// stray `#[test]` is dropped because the macro adds its own.
+/// The `TestAttrs` the runtime needs to report what libtest reports: whether
+/// the test is `#[ignore]`d, and its `#[should_panic]` with the message it
+/// expects (`#[should_panic(expected = "..")]` or `#[should_panic = ".."]`).
+pub fn test_attrs(func: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
+    let ignored = func.attrs.iter().any(|a| a.path().is_ident("ignore"));
+    let mut should_panic = quote::quote!(::core::option::Option::None);
+    for a in func.attrs.iter().filter(|a| a.path().is_ident("should_panic")) {
+        let expected: Option<syn::LitStr> = match &a.meta {
+            syn::Meta::Path(_) => None,
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.clone()),
+                _ => None,
+            },
+            syn::Meta::List(_) => {
+                let mut found = None;
+                a.parse_nested_meta(|m| {
+                    if m.path.is_ident("expected") {
+                        found = Some(m.value()?.parse::<syn::LitStr>()?);
+                    }
+                    Ok(())
+                })?;
+                found
+            }
+        };
+        should_panic = match expected {
+            Some(e) => quote::quote!(::core::option::Option::Some(::core::option::Option::Some(#e))),
+            None => quote::quote!(::core::option::Option::Some(::core::option::Option::None)),
+        };
+    }
+    Ok(quote::quote!(::mltest::__private::TestAttrs {
+        ignored: #ignored,
+        should_panic: #should_panic,
+    }))
+}
+
+/// For an `#[ignore]`d test, a registry entry that tells JUnit the test
+/// exists (it never runs, so it writes no record); nothing otherwise.
+pub fn ignored_registration(func: &ItemFn) -> proc_macro2::TokenStream {
+    let Some(attr) = func.attrs.iter().find(|a| a.path().is_ident("ignore")) else {
+        return proc_macro2::TokenStream::new();
+    };
+    let reason = match &attr.meta {
+        syn::Meta::NameValue(syn::MetaNameValue {
+            value:
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }),
+            ..
+        }) => s.value(),
+        _ => String::new(),
+    };
+    let name = &func.sig.ident;
+    let entry = quote::format_ident!("__MLTEST_IGNORED_{}", name);
+    quote::quote! {
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        #[::mltest::__private::linkme::distributed_slice(::mltest::__private::IGNORED_TESTS)]
+        #[linkme(crate = ::mltest::__private::linkme)]
+        static #entry: ::mltest::__private::IgnoredTest = ::mltest::__private::IgnoredTest {
+            name: ::core::stringify!(#name),
+            module_path: ::core::module_path!(),
+            reason: #reason,
+        };
+    }
+}
+
 pub fn kept_attrs(func: &ItemFn) -> Vec<Attribute> {
     func.attrs
         .iter()

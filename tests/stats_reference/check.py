@@ -4,17 +4,26 @@
     python3 tests/stats_reference/check.py values.json [--evidently ../shared/bench/evidently_drift.py]
 
 - Wilson 95% intervals: statsmodels.stats.proportion.proportion_confint(method="wilson").
-- |Pearson r| of numeric inputs with the label: scipy.stats.pearsonr.
-- Cramér's V of categorical inputs with the label (rows where both are present):
-  scipy.stats.contingency.association(method="cramer").
+- The leakage check's figures, on the rows where feature and label are both present,
+  against "Recommended IND" (0/1) and against the text label "Department Name":
+  |Pearson r| of numeric pairs: scipy.stats.pearsonr;
+  correlation ratio η of a numeric column grouped by a categorical one: by hand
+  (pandas groupby: sqrt(SS_between / SS_total)) and as sqrt of statsmodels'
+  OLS R² of the numeric column on the categories; bias-corrected η: sqrt of
+  statsmodels' adjusted R² (Kelley's epsilon²) and by hand;
+  Cramér's V of categorical pairs: scipy.stats.contingency.association(method="cramer");
+  bias-corrected Cramér's V: Bergsma (2013) by hand on scipy's crosstab.
+  With a 0/1 label η must also equal scipy's Cramér's V of the table.
 - Drift, Division "General" vs "General Petite": scipy.stats.wasserstein_distance,
   scipy.stats.chi2_contingency(correction=False), scipy.spatial.distance.jensenshannon.
 - KS, Division "General" vs "General Petite" and smaller splits: scipy.stats.ks_2samp
   (asymptotic, exact with unequal sizes, exact with equal sizes), and the drift
   engine's per-column figures, Benjamini-Hochberg (statsmodels multipletests),
   and, with --evidently, Evidently's DataDriftPreset scores.
-- A/B: statsmodels mcnemar (exact below 25 discordant pairs, else chi-square
-  without correction) and proportions_ztest.
+- A/B: statsmodels mcnemar in each of its three variants (exact=True;
+  exact=False with correction=True and correction=False) on small and large
+  discordant counts; without discordant pairs mltest gives p = 1 for every
+  variant where statsmodels' chi-square divides by zero. proportions_ztest.
 Relative tolerance 1e-9. Exits non-zero on the first disagreement.
 """
 import json, math, sys
@@ -40,16 +49,66 @@ for w in values["wilson"]:
     close(w["high"], hi, f"wilson high {w['k']}/{w['n']}")
 
 df = pd.read_csv(values["data"])
-y = df["Recommended IND"]
+
+
+def eta_by_hand(x, g, corrected):
+    x = x.astype(float).to_numpy()
+    groups = pd.Series(x).groupby(g.astype(str).to_numpy())
+    n, k, mean = len(x), groups.ngroups, x.mean()
+    ss_between = float((groups.count() * (groups.mean() - mean) ** 2).sum())
+    ss_total = float(((x - mean) ** 2).sum())
+    if ss_total == 0:
+        return 0.0
+    if not corrected:
+        return math.sqrt(ss_between / ss_total)
+    if n == k or k < 2:
+        return 0.0
+    eps2 = 1 - ((ss_total - ss_between) / (n - k)) / (ss_total / (n - 1))
+    return math.sqrt(max(0.0, eps2))
+
+
+def eta_statsmodels(x, g, corrected):
+    import statsmodels.api as sm
+    dummies = pd.get_dummies(g.astype(str), drop_first=True, dtype=float)
+    fit = sm.OLS(x.astype(float).to_numpy(), sm.add_constant(dummies.to_numpy())).fit()
+    return math.sqrt(max(0.0, fit.rsquared_adj if corrected else fit.rsquared))
+
+
+def cramers_v_bergsma(table):
+    table = np.asarray(table, dtype=float)
+    n = table.sum()
+    r, c = table.shape
+    chi2 = stats.chi2_contingency(table, correction=False)[0]
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rt, ct = r - (r - 1) ** 2 / (n - 1), c - (c - 1) ** 2 / (n - 1)
+    denom = min(rt - 1, ct - 1)
+    return 0.0 if phi2 <= 0 or denom <= 0 else min(1.0, math.sqrt(phi2 / denom))
+
+
 for a in values["association"]:
-    f = a["feature"]
-    both = df[[f, "Recommended IND"]].dropna()
-    if a["method"] == "|Pearson r|":
-        ref = abs(stats.pearsonr(both[f].astype(float), both["Recommended IND"].astype(float)).statistic)
-    else:
-        table = crosstab(both[f].astype(str), both["Recommended IND"].astype(str)).count
+    f, target, method = a["feature"], a.get("target", "Recommended IND"), a["method"]
+    both = df[[f, target]].dropna()
+    what = f"{method} of {f!r} with {target!r}"
+    if method == "|Pearson r|":
+        ref = abs(stats.pearsonr(both[f].astype(float), both[target].astype(float)).statistic)
+    elif method in ("correlation ratio η", "bias-corrected η"):
+        corrected = method.startswith("bias")
+        num, cat = (f, target) if pd.api.types.is_numeric_dtype(df[f]) else (target, f)
+        ref = eta_by_hand(both[num], both[cat], corrected)
+        close(a["value"], eta_statsmodels(both[num], both[cat], corrected),
+              what + " (statsmodels OLS R²" + (" adjusted)" if corrected else ")"))
+        if not corrected and sorted(both[num].unique()) == [0, 1]:
+            table = crosstab(both[cat].astype(str), both[num].astype(str)).count
+            close(a["value"], association(table, method="cramer"), what + " = Cramér's V of the 0/1 table")
+    elif method == "Cramér's V":
+        table = crosstab(both[f].astype(str), both[target].astype(str)).count
         ref = association(table, method="cramer")
-    close(a["value"], ref, f"{a['method']} of {f!r} with the label")
+    elif method == "bias-corrected Cramér's V":
+        table = crosstab(both[f].astype(str), both[target].astype(str)).count
+        ref = cramers_v_bergsma(table)
+    else:
+        sys.exit(f"unknown association method {method!r}")
+    close(a["value"], ref, what)
 
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency, wasserstein_distance
@@ -74,9 +133,16 @@ for d in values.get("drift", []):
             close(d["value"], jensenshannon(table[0], table[1]), f"jensenshannon {col!r}")
 
 for m in values.get("mcnemar", []):
-    res = mcnemar([[0, m["b"]], [m["c"], 0]], exact=m["exact"], correction=False)
-    close(m["p"], res.pvalue, f"mcnemar p b={m['b']} c={m['c']}")
-    close(m["stat"], res.statistic, f"mcnemar statistic b={m['b']} c={m['c']}")
+    what = f"mcnemar ({m['test']}) b={m['b']} c={m['c']}"
+    if m["b"] + m["c"] == 0 and not m["exact"]:
+        # statsmodels divides by zero here (NaN, or inf and p = 0 with the
+        # correction); mltest: no discordant pairs, no evidence, p = 1.
+        close(m["p"], 1.0, what + " p (no discordant pairs)")
+        close(m["stat"], 0.0, what + " statistic (no discordant pairs)")
+        continue
+    res = mcnemar([[0, m["b"]], [m["c"], 0]], exact=m["exact"], correction=m["correction"])
+    close(m["p"], float(res.pvalue), what + " p")
+    close(m["stat"], float(res.statistic), what + " statistic")
 
 if "ztest" in values:
     zt = values["ztest"]

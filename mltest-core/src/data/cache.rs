@@ -34,7 +34,9 @@ pub fn load_cached(source: &DataSource) -> Result<Arc<Dataset>, Arc<DataError>> 
     };
     slot.get_or_init(|| {
         let spinner = crate::progress::spinner(&format!("loading {}", source.name()));
-        let loaded = load(source).map(Arc::new).map_err(Arc::new);
+        let loaded = load(source)
+            .map(|d| Arc::new(d.with_load_options(source.options())))
+            .map_err(Arc::new);
         spinner.finish_and_clear();
         loaded
     })

@@ -72,6 +72,9 @@ pub struct Dataset {
     /// content hash is known (never for in-memory or derived frames, whose
     /// fingerprint does not cover their values).
     pub(crate) identity: Option<CacheIdentity>,
+    /// How the source was read (set by the loaders; `None` for a frame
+    /// wrapped with [`Dataset::from_frame`]). Derived data sets keep it.
+    pub(crate) load_options: Option<super::LoadOptions>,
 }
 
 /// Where a data set's metric-cache entries live and under which key.
@@ -128,6 +131,7 @@ impl Dataset {
             },
             cell: ready(frame),
             identity: None,
+            load_options: None,
         }
     }
 
@@ -136,6 +140,7 @@ impl Dataset {
             info,
             cell: ready(frame),
             identity: None,
+            load_options: None,
         }
     }
 
@@ -155,12 +160,37 @@ impl Dataset {
                 parts: Default::default(),
             }),
             identity,
+            load_options: None,
         }
     }
 
     pub(crate) fn with_identity(mut self, identity: Option<CacheIdentity>) -> Self {
         self.identity = identity;
         self
+    }
+
+    /// Records the options the source was read with (the loaders call it).
+    pub(crate) fn with_load_options(mut self, options: &super::LoadOptions) -> Self {
+        self.load_options = Some(options.clone());
+        self
+    }
+
+    /// The options the data was read with — null tokens, trimming, dtype
+    /// overrides, inference rows, projected columns — which are part of the
+    /// data set's identity with its sha256 (a [`Profile`](crate::drift::Profile)
+    /// records both). `None` for a frame wrapped with [`Dataset::from_frame`].
+    ///
+    /// ```
+    /// use mltest_core::{DataSource, LoadOptions};
+    /// use mltest_core::data::generator::ReviewsSpec;
+    /// let opts = LoadOptions::default().null_tokens(["", "NA"]);
+    /// let src = DataSource::generated(ReviewsSpec::new(50, 1)).with_options(opts.clone());
+    /// let data = mltest_core::data::load_cached(&src).unwrap();
+    /// assert_eq!(data.load_options(), Some(&opts));
+    /// assert_eq!(data.rows_where("Division Name", "General").unwrap().load_options(), Some(&opts));
+    /// ```
+    pub fn load_options(&self) -> Option<&super::LoadOptions> {
+        self.load_options.as_ref()
     }
 
     /// Whether the values are in memory (false while a data set served by
@@ -386,6 +416,7 @@ impl Dataset {
             },
             cell: ready(frame),
             identity: None,
+            load_options: self.load_options.clone(),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 use polars::prelude::*;
 
 use super::csv_locate;
-use super::{DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, Location};
+use super::{DataError, DataInfo, DataSource, Dataset, LoadOptions, Location};
 use crate::text;
 
 /// Loads a source without the per-process cache (see [`super::load_cached`]),
@@ -50,7 +50,6 @@ pub fn load_with(
                 mode,
                 || {
                     let frame = read_csv(path, &source.options)?;
-                    let frame = clean(frame, &source.options, path)?;
                     let (frame, blank) = drop_blank_records(frame, path)?;
                     Ok((frame, blank_note(blank)))
                 },
@@ -105,8 +104,6 @@ pub fn load_with(
                                     // parse the source (the next load rebuilds the entry).
                                     let frame =
                                         read_csv(&path, &options).map_err(|e| e.to_string())?;
-                                    let frame =
-                                        clean(frame, &options, &path).map_err(|e| e.to_string())?;
                                     let (frame, _) =
                                         drop_blank_records(frame, &path).map_err(|e| {
                                             format!("{e} (after a damaged cache entry: {damaged})")
@@ -180,82 +177,38 @@ fn hash_file(path: &Path) -> Result<String, DataError> {
     })
 }
 
-fn polars_dtype(d: DType) -> DataType {
-    match d {
-        DType::Integer => DataType::Int64,
-        DType::Float | DType::Numeric => DataType::Float64,
-        DType::Boolean => DataType::Boolean,
-        DType::Text | DType::Categorical | DType::Other => DataType::String,
-    }
-}
-
-/// The CSV reader with the load options' null tokens, dtype overrides and
-/// inference length: shared by loading and by streaming evaluation.
-pub(crate) fn csv_reader(path: &Path, opts: &LoadOptions) -> Result<LazyCsvReader, DataError> {
-    let pl_path = PlRefPath::try_from_path(path).map_err(|e| DataError::Io {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(e.to_string()),
-    })?;
-    let mut reader = LazyCsvReader::new(pl_path)
-        .with_infer_schema_length(opts.infer_rows)
-        .with_null_values(Some(NullValues::AllColumns(
-            opts.null_tokens
-                .iter()
-                .map(|t| PlSmallStr::from(t.as_str()))
-                .collect(),
-        )));
-    if !opts.dtypes.is_empty() {
-        let schema: Schema = opts
-            .dtypes
-            .iter()
-            .map(|(c, d)| Field::new(c.as_str().into(), polars_dtype(*d)))
-            .collect();
-        reader = reader.with_dtype_overwrite(Some(Arc::new(schema)));
-    }
-    Ok(reader)
-}
-
+/// The CSV through the shared plan ([`super::plan::csv`]), collected.
 fn read_csv(path: &Path, opts: &LoadOptions) -> Result<DataFrame, DataError> {
-    let reader = csv_reader(path, opts)?;
-    if !path.exists() {
-        return Err(DataError::NotFound {
-            path: path.to_path_buf(),
-            cwd: std::env::current_dir().unwrap_or_default(),
-        });
-    }
-    let frame = reader
-        .finish()
-        .and_then(|lf| match &opts.columns {
-            Some(cols) => lf
-                .select(cols.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-                .collect(),
-            None => lf.collect(),
-        })
-        .map_err(|e| match (&opts.columns, &e) {
-            (Some(cols), PolarsError::ColumnNotFound(_)) => DataError::UnknownColumn {
-                path: path.to_path_buf(),
-                column: cols
-                    .iter()
-                    .find(|c| e.to_string().contains(c.as_str()))
-                    .cloned()
-                    .unwrap_or_else(|| cols.join(", ")),
-                available: header_of(path),
-            },
-            _ => csv_error(path, opts, e),
-        })?;
-    for (column, _) in &opts.dtypes {
-        if frame.column(column).is_err() {
-            return Err(DataError::UnknownColumn {
-                path: path.to_path_buf(),
-                column: column.clone(),
-                available: column_list(&frame),
-            });
-        }
-    }
-    Ok(frame)
+    super::plan::csv(path, opts)?
+        .collect()
+        .map_err(|e| collect_error(path, opts, e))
 }
 
-fn csv_error(path: &Path, opts: &LoadOptions, err: PolarsError) -> DataError {
+/// An error from running a load plan: a value a trimmed column's sample
+/// typing cannot hold is named as such; the rest is polars' parse error.
+pub(crate) fn collect_error(path: &Path, opts: &LoadOptions, e: PolarsError) -> DataError {
+    let message = e.to_string();
+    if opts.trim && message.contains("conversion from `str`") {
+        let column = message
+            .split("in column '")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap_or("?")
+            .to_string();
+        return DataError::Dtype {
+            path: path.to_path_buf(),
+            column,
+            expected: "the number its first rows hold once trimmed".into(),
+            message: format!(
+                "{message}; set the column's dtype (LoadOptions::dtype(.., DType::Text)) or \
+                 infer from more rows (LoadOptions::infer_rows)"
+            ),
+        };
+    }
+    csv_error(path, opts, e)
+}
+
+pub(crate) fn csv_error(path: &Path, opts: &LoadOptions, err: PolarsError) -> DataError {
     let message = err.to_string();
     let located = csv_locate::locate(path, &message, opts);
     DataError::Csv {
@@ -279,73 +232,17 @@ fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {
         })
 }
 
-/// Trimming and null tokens on text columns, after parsing: the parser sees
-/// `" ?"` where a trimmed reader sees `"?"`, so tokens are applied again
-/// once the whitespace is gone, and a text column whose trimmed values are
-/// all numbers is re-typed (the Adult file writes `" 39"`).
+/// Trimming on a frame that did not come through the CSV plan (Parquet,
+/// generated, in memory): the same plan steps ([`super::plan::trimmed`]).
 fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFrame, DataError> {
-    if !opts.trim {
+    if !opts.trim && opts.columns.is_none() {
         return Ok(frame);
     }
-    // Headers get the same treatment as fields (`age, workclass` → "workclass").
-    let mut frame = frame;
-    let names: Vec<String> = frame
-        .get_column_names()
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let trimmed: Vec<String> = names.iter().map(|c| c.trim().to_string()).collect();
-    let unique: std::collections::HashSet<&String> = trimmed.iter().collect();
-    if trimmed != names && unique.len() == trimmed.len() {
-        frame
-            .set_column_names(&trimmed.iter().map(|s| s.as_str()).collect::<Vec<_>>())
-            .map_err(|e| DataError::Polars {
-                origin: origin.display().to_string(),
-                message: e.to_string(),
-            })?;
-    }
-    let text_cols: Vec<String> = frame
-        .schema()
-        .iter()
-        .filter(|(_, dt)| matches!(dt, DataType::String))
-        .map(|(n, _)| n.to_string())
-        .collect();
-    if text_cols.is_empty() {
-        return Ok(frame);
-    }
-    let exprs = trim_exprs(frame.schema(), opts);
-    let mut frame = frame
-        .lazy()
-        .with_columns(exprs)
+    let lf = super::plan::trimmed(frame.lazy(), opts, &[])
+        .map_err(|e| collect_error(origin, opts, e))?;
+    super::plan::select_columns(lf, opts, origin)?
         .collect()
-        .map_err(|e| DataError::Polars {
-            origin: origin.display().to_string(),
-            message: e.to_string(),
-        })?;
-    let overridden: Vec<&str> = opts.dtypes.iter().map(|(c, _)| c.as_str()).collect();
-    for c in text_cols
-        .iter()
-        .filter(|c| !overridden.contains(&c.as_str()))
-    {
-        let Ok(column) = frame.column(c) else {
-            continue;
-        };
-        let column = column.as_materialized_series().clone();
-        let retyped = [DataType::Int64, DataType::Float64]
-            .into_iter()
-            .find_map(|dt| column.strict_cast(&dt).ok());
-        if let Some(s) = retyped
-            && s.null_count() == column.null_count()
-        {
-            frame
-                .replace(c, s.into_column())
-                .map_err(|e| DataError::Polars {
-                    origin: origin.display().to_string(),
-                    message: e.to_string(),
-                })?;
-        }
-    }
-    Ok(frame)
+        .map_err(|e| collect_error(origin, opts, e))
 }
 
 /// A blank line (the Adult file ends with one) parses as a record whose
@@ -385,44 +282,6 @@ fn drop_blank_records(frame: DataFrame, origin: &Path) -> Result<(DataFrame, usi
         .map_err(polars_err)?;
     let dropped = before - kept.height();
     Ok((kept, dropped))
-}
-
-/// The header line's column names, for an error message.
-fn header_of(path: &Path) -> String {
-    use std::io::BufRead;
-    std::fs::File::open(path)
-        .ok()
-        .and_then(|f| std::io::BufReader::new(f).lines().next())
-        .and_then(Result::ok)
-        .unwrap_or_default()
-}
-
-/// Per text column: strip whitespace, then map the null tokens to missing.
-/// The parser sees `" ?"` where a trimmed reader sees `"?"`, so tokens are
-/// applied again once the whitespace is gone.
-pub(crate) fn trim_exprs(schema: &Schema, opts: &LoadOptions) -> Vec<Expr> {
-    let tokens = Series::new(
-        "tokens".into(),
-        opts.null_tokens
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>(),
-    );
-    schema
-        .iter()
-        .filter(|(_, dt)| matches!(dt, DataType::String))
-        .map(|(c, _)| {
-            let trimmed = col(c.as_str()).str().strip_chars(lit(NULL));
-            when(
-                trimmed
-                    .clone()
-                    .is_in(lit(tokens.clone()).implode(false), false),
-            )
-            .then(lit(NULL).cast(DataType::String))
-            .otherwise(trimmed)
-            .alias(c.as_str())
-        })
-        .collect()
 }
 
 pub(crate) fn column_list(frame: &DataFrame) -> String {

@@ -7,6 +7,7 @@ mod csv_locate;
 pub(crate) mod dataset;
 mod dtype;
 mod error;
+pub(crate) mod plan;
 pub mod generator;
 pub(crate) mod load;
 pub mod parse_cache;
@@ -17,10 +18,35 @@ pub use cache::load_cached;
 pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
-pub use load::load_with;
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
 
 /// `"a", "b"`: a frame's column names for error messages.
 pub fn column_names(frame: &polars::prelude::DataFrame) -> String {
     load::column_list(frame)
+}
+
+/// Loads a source through the parse cache in `cache_dir` with `mode`,
+/// without the per-process cache ([`load_cached`] adds it); `info().cache`
+/// says how the cache served the load, and [`Dataset::load_options`] the
+/// options it was read with.
+///
+/// ```
+/// use mltest_core::data::{load_with, parse_cache::CacheMode};
+/// let dir = tempfile::tempdir().unwrap();
+/// let csv = dir.path().join("t.csv");
+/// std::fs::write(&csv, "a,b\n1,x\n2,y\n").unwrap();
+/// let src = mltest_core::DataSource::csv(&csv);
+/// let first = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// let again = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// assert!(first.info().cache.as_deref().unwrap().starts_with("parsed and stored"));
+/// assert!(again.info().cache.as_deref().unwrap().starts_with("read from the parse cache"));
+/// assert!(first.frame().equals_missing(again.frame()));
+/// assert_eq!(again.load_options(), Some(src.options()));
+/// ```
+pub fn load_with(
+    source: &DataSource,
+    cache_dir: &std::path::Path,
+    mode: parse_cache::CacheMode,
+) -> Result<Dataset, DataError> {
+    load::load_with(source, cache_dir, mode).map(|d| d.with_load_options(source.options()))
 }

@@ -16,7 +16,11 @@ use super::generator::ReviewsSpec;
 /// let opts = LoadOptions::default().null_tokens(["", "?", "NA"]).trim(true);
 /// assert!(opts.trims());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Serialises (for a [`Profile`](crate::drift::Profile)'s identity) as its
+/// fields; a field missing from the JSON takes its default.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct LoadOptions {
     pub(crate) null_tokens: Vec<String>,
     pub(crate) trim: bool,

@@ -67,6 +67,8 @@ pub struct DriftCheck {
     pub reference: fn() -> Result<Side, String>,
     pub current: fn() -> Result<Side, String>,
     pub body: fn(&Side, &Side) -> Drift,
+    /// `#[ignore]` / `#[should_panic]` as the macro saw them.
+    pub attrs: crate::libtest::TestAttrs,
 }
 
 #[linkme::distributed_slice]
@@ -82,6 +84,10 @@ impl DriftCheck {
 /// The outcome of one `#[drift]` test.
 pub struct DriftRun {
     pub test_id: String,
+    /// The command that reruns the test alone, in the target that declares it.
+    pub rerun: String,
+    /// The test's `#[ignore]` / `#[should_panic]`.
+    pub attrs: crate::libtest::TestAttrs,
     pub reason: String,
     pub severity: Severity,
     pub result: Result<DriftReport, String>,
@@ -93,10 +99,16 @@ impl DriftRun {
         self.result.as_ref().is_ok_and(DriftReport::passed)
     }
 
+    /// True when the test panics: the check could not run, or it found
+    /// drift and its severity is `fail`.
+    pub fn fails_test(&self) -> bool {
+        self.result.is_err() || (!self.passed() && self.severity == Severity::Fail)
+    }
+
     /// The failure (or summary) text.
     pub fn report(&self) -> String {
         let name = self.test_id.rsplit("::").next().unwrap_or(&self.test_id);
-        let rerun = crate::runner::rerun_command(&self.test_id);
+        let rerun = &self.rerun;
         match &self.result {
             Err(e) => format!(
                 "drift check `{name}` could not run\n  reason:   {}\n  error:    {e}\n  rerun:    {rerun}\n",
@@ -178,6 +190,10 @@ impl DriftRun {
             timestamp: clock::unix_now(),
             file: file.to_string(),
             line,
+            libtest: Some(crate::libtest::TestResult {
+                outcome: self.attrs.outcome(self.fails_test(), &self.report()),
+                should_panic: self.attrs.should_panic.is_some(),
+            }),
             report: self.report(),
             outcome: None,
             details,
@@ -204,6 +220,8 @@ pub fn evaluate_drift_check(check: &DriftCheck) -> DriftRun {
     })();
     DriftRun {
         test_id: check.test_id(),
+        rerun: crate::runner::rerun_at(check.file, check.module_path, check.name),
+        attrs: check.attrs,
         reason: check.reason.to_string(),
         severity: check.severity,
         result,
@@ -215,8 +233,7 @@ pub fn evaluate_drift_check(check: &DriftCheck) -> DriftRun {
 pub fn run_drift_check(check: &DriftCheck) {
     let run = evaluate_drift_check(check);
     crate::runner::publish_records(&[run.record(check.file, check.line)]);
-    let failed = run.result.is_err() || (!run.passed() && run.severity == Severity::Fail);
-    if failed {
+    if run.fails_test() {
         panic!("{}", run.report());
     }
     // Captured by libtest (shown with --nocapture); nextest keeps it in its JUnit.

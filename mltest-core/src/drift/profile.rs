@@ -13,6 +13,21 @@
 //! A changed profile is never written silently: [`Profile::write_reviewed`]
 //! writes `<path>.new` and fails, and only `MLTEST_UPDATE=1` (or
 //! `mltest profile accept <path>`) replaces the committed file.
+//!
+//! **Identity.** A profile is the same snapshot when its *data* and its
+//! *definition* are: the content (`data.sha256`, which for a filtered or
+//! split data set also covers the filter, and the row count), the load
+//! options the file was read with (`load`), the profiled columns with their
+//! kinds and figures, and the segment columns of the null-rate table. The
+//! path the data was reached by (`data.origin`), the data set's name and its
+//! note are display only: the same bytes read from a copy, another checkout
+//! or through `MLTEST_REVIEWS_CSV` are current, and the committed file keeps
+//! the path it was written with.
+//!
+//! **Format.** `format` is 2 since the load options joined the identity.
+//! Files of format 1 (without `load`) are still read, so drift tests keep
+//! running on them; reviewing one against new data reports the format
+//! change once, and accepting it upgrades the file.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,19 +37,30 @@ use serde::{Deserialize, Serialize};
 use super::column::raw_summary;
 use super::summary::{NumericSummary, Summary};
 use super::{ColumnKind, DriftError};
-use crate::data::{DataInfo, Dataset};
+use crate::data::{DataInfo, Dataset, LoadOptions};
 
 /// Numeric columns with at most this many distinct values keep exact counts.
 pub const EXACT_MAX_DISTINCT: usize = 1000;
-/// Format version of the profile file.
-pub const FORMAT: u32 = 1;
+/// Format version of the profile file this mltest writes.
+pub const FORMAT: u32 = 2;
+/// Oldest format this mltest reads (format 1 lacks the load options).
+pub const OLDEST_FORMAT: u32 = 1;
 
 /// A profile snapshot of one data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
+    /// [`FORMAT`] when written by this mltest; older files keep theirs.
     pub format: u32,
-    /// Provenance of the profiled data (load time zeroed so snapshots repeat).
+    /// Provenance of the profiled data (load time zeroed so snapshots
+    /// repeat). Its `sha256` and `rows` are identity; `name`, `origin` (the
+    /// path) and `note` are display only.
     pub data: DataInfo,
+    /// The options the data was read with (see [`Dataset::load_options`]):
+    /// part of the identity. `None` for a frame wrapped in memory, and in
+    /// format-1 files, which did not record them.
+    #[serde(default)]
+    pub load: Option<LoadOptions>,
+    /// Per profiled column, its summary (the kind is part of it).
     pub columns: BTreeMap<String, Summary>,
     /// Null fraction per column, per value of each segment column:
     /// `segment column -> segment value -> column -> null fraction`.
@@ -51,7 +77,9 @@ pub enum ProfileError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("profile {path} is not a valid profile (format {FORMAT}): {message}")]
+    #[error(
+        "profile {path} is not a valid profile (this mltest reads formats {OLDEST_FORMAT} to {FORMAT}): {message}"
+    )]
     Parse { path: PathBuf, message: String },
     #[error("cannot write profile {path}: {source}")]
     Write {
@@ -151,13 +179,14 @@ impl Profile {
         Ok(Profile {
             format: FORMAT,
             data: info,
+            load: data.load_options().cloned(),
             columns: out,
             null_rates,
             path: None,
         })
     }
 
-    /// Reads a committed profile.
+    /// Reads a committed profile (formats [`OLDEST_FORMAT`] to [`FORMAT`]).
     pub fn load(path: impl AsRef<Path>) -> Result<Self, ProfileError> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
@@ -168,10 +197,10 @@ impl Profile {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        if p.format != FORMAT {
+        if !(OLDEST_FORMAT..=FORMAT).contains(&p.format) {
             return Err(ProfileError::Parse {
                 path: path.to_path_buf(),
-                message: format!("format {} (this mltest reads {FORMAT})", p.format),
+                message: format!("format {} was written by another mltest version", p.format),
             });
         }
         p.path = Some(path.to_path_buf());
@@ -204,10 +233,34 @@ impl Profile {
         })
     }
 
-    /// Writes the profile to `path` under review: unchanged → nothing; new
+    /// Writes the profile to `path` under review: the same snapshot (see
+    /// the module docs: content, load options and definition; the path is
+    /// display only) → nothing, and the committed file is left as it is; new
     /// file → written; changed → `<path>.new` is written and
     /// [`ProfileError::Changed`] lists what changed, unless `MLTEST_UPDATE=1`
     /// (or `accept`) asks to replace the committed file.
+    ///
+    /// ```
+    /// use mltest_core::drift::{ColumnKind, Profile, profile::Review};
+    /// use mltest_core::{DataSource, LoadOptions};
+    /// # if std::env::var_os("MLTEST_UPDATE").is_some() { return; }
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let (a, b) = (dir.path().join("a.csv"), dir.path().join("copy-of-a.csv"));
+    /// std::fs::write(&a, "age\n30\n41\n").unwrap();
+    /// std::fs::copy(&a, &b).unwrap();
+    /// let profile = |csv: &std::path::Path, options: LoadOptions| {
+    ///     let src = DataSource::csv(csv).with_options(options);
+    ///     let data = mltest_core::data::load_cached(&src).unwrap();
+    ///     Profile::build(&data, &[("age", ColumnKind::Numeric)], &[]).unwrap()
+    /// };
+    /// let out = dir.path().join("a.profile.json");
+    /// assert_eq!(profile(&a, LoadOptions::default()).write_reviewed(&out, false).unwrap(), Review::Written);
+    /// // The same bytes by another path: the same snapshot.
+    /// assert_eq!(profile(&b, LoadOptions::default()).write_reviewed(&out, false).unwrap(), Review::Unchanged);
+    /// // The same bytes read another way: a change to review.
+    /// let trimmed = profile(&a, LoadOptions::default().trim(true));
+    /// assert!(trimmed.write_reviewed(&out, false).unwrap_err().to_string().contains("load options"));
+    /// ```
     pub fn write_reviewed(
         &self,
         path: impl AsRef<Path>,
@@ -225,7 +278,7 @@ impl Profile {
             })
         };
         match std::fs::read_to_string(path) {
-            Ok(old) if old == text => {
+            Ok(old) if old == text || same_snapshot(&old, &text) => {
                 let _ = std::fs::remove_file(&new);
                 Ok(Review::Unchanged)
             }
@@ -321,6 +374,34 @@ fn segment_nulls(
         .collect())
 }
 
+/// The identity of a profile's text: everything but the display fields
+/// (`data.name`, `data.origin`, `data.note` and the load bookkeeping).
+/// `None` when the text does not parse.
+fn identity(text: &str) -> Option<serde_json::Value> {
+    let mut v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let data = v.get_mut("data")?.as_object_mut()?;
+    for display in [
+        "name",
+        "origin",
+        "note",
+        "load_seconds",
+        "cache",
+        "streamed",
+    ] {
+        data.remove(display);
+    }
+    let object = v.as_object_mut()?;
+    // Format 1 had no `load`; a missing key and `null` are the same.
+    object.entry("load").or_insert(serde_json::Value::Null);
+    Some(v)
+}
+
+/// Whether two profile texts hold the same snapshot: same identity (both
+/// parsed the same way, so figures that round-trip compare equal).
+fn same_snapshot(old_text: &str, new_text: &str) -> bool {
+    matches!((identity(old_text), identity(new_text)), (Some(a), Some(b)) if a == b)
+}
+
 /// What differs between two profiles, one line per change, for the review.
 /// Columns are compared as parsed JSON of both texts, so a figure that
 /// round-trips through the file is not reported as changed.
@@ -328,7 +409,17 @@ fn changes(old: &Profile, old_text: &str, new: &Profile, new_text: &str) -> Stri
     let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap_or_default();
     let (old_json, new_json) = (parse(old_text), parse(new_text));
     let mut lines = Vec::new();
-    if old_json["data"] != new_json["data"] {
+    if old.format != new.format {
+        lines.push(format!(
+            "  format {} → {}: the profile now records the load options the data was read with",
+            old.format, new.format
+        ));
+    }
+    // The path, name and note are display only: a change of content is a
+    // change of sha256 or rows.
+    if old_json["data"]["sha256"] != new_json["data"]["sha256"]
+        || old_json["data"]["rows"] != new_json["data"]["rows"]
+    {
         lines.push(format!(
             "  data: {} {} → {} {}",
             old.data.name,
@@ -336,6 +427,13 @@ fn changes(old: &Profile, old_text: &str, new: &Profile, new_text: &str) -> Stri
             new.data.name,
             new.data.short()
         ));
+    }
+    let load = |p: &Profile| match &p.load {
+        Some(o) => serde_json::to_string(o).unwrap_or_default(),
+        None => "not recorded".into(),
+    };
+    if old.load != new.load {
+        lines.push(format!("  load options: {} → {}", load(old), load(new)));
     }
     for (name, summary) in &new.columns {
         match old.columns.get(name) {

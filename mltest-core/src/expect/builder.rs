@@ -2,7 +2,7 @@
 //! Building never touches the data and never fails; a column that does not
 //! exist is reported when the expectation is evaluated.
 
-use super::{Bound, Expectation, Metric, Value};
+use super::{Bound, DuplicateCount, DuplicateRule, Expectation, Metric, MissingKeys, Value};
 use crate::data::{DType, Dataset};
 
 /// Expectations about one column (also `dataset.column(name)`).
@@ -29,23 +29,136 @@ pub fn schema() -> SchemaRef {
     }
 }
 
-/// Rows that repeat an earlier row exactly (all columns).
-pub fn duplicate_rows() -> MetricRef {
-    MetricRef(Metric::DuplicateRows { columns: None })
+/// Rows that repeat an earlier row exactly (all columns). The figure is a
+/// **count** of rows (`.at_most(0.0)`: no duplicates), not a fraction; see
+/// [`DuplicatesRef`] for the share, Great Expectations' counting and
+/// entirely empty rows.
+///
+/// ```
+/// let e = mltest_core::expect::duplicate_rows().at_most(0.0);
+/// assert_eq!(e.describe(), "rows duplicating an earlier row <= 0");
+/// ```
+pub fn duplicate_rows() -> DuplicatesRef {
+    DuplicatesRef {
+        columns: None,
+        rule: DuplicateRule::default(),
+    }
 }
 
-/// Rows that repeat an earlier row's values in `columns` (a key).
-pub fn duplicates_on<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> MetricRef {
-    MetricRef(Metric::DuplicateRows {
+/// Rows that repeat an earlier row's values in `columns` (a key). A **count**
+/// of rows: the first occurrence is not a duplicate, so four rows with one id
+/// are 3. Rows whose key columns are all missing are ignored unless
+/// [`DuplicatesRef::counting_missing_keys`] says otherwise.
+///
+/// ```
+/// let e = mltest_core::expect::duplicates_on(["id"]).fraction().at_most(0.01);
+/// assert_eq!(e.describe(), "share of rows duplicating an earlier row on [\"id\"] <= 0.0100");
+/// ```
+pub fn duplicates_on<S: Into<String>>(columns: impl IntoIterator<Item = S>) -> DuplicatesRef {
+    DuplicatesRef {
         columns: Some(columns.into_iter().map(Into::into).collect()),
-    })
+        rule: DuplicateRule::default(),
+    }
 }
 
-/// Association of features with a label: |Pearson r| for a numeric
-/// feature and numeric label, Cramér's V otherwise.
+/// A duplicate check before its bound: how rows are counted.
+///
+/// ```
+/// use mltest_core::expect::duplicates_on;
+/// // Great Expectations' figure: every row of a duplicated group, as a share.
+/// let ge_like = duplicates_on(["id"]).every_member().fraction().at_most(0.0);
+/// // Rows without any id compared with each other too.
+/// let strict = duplicates_on(["id"]).counting_missing_keys().at_most(0.0);
+/// # let _ = (ge_like, strict);
+/// ```
+#[derive(Clone, Debug)]
+pub struct DuplicatesRef {
+    columns: Option<Vec<String>>,
+    rule: DuplicateRule,
+}
+
+impl DuplicatesRef {
+    /// Compare rows whose key columns are all missing with each other
+    /// (four rows without an id become 3 duplicates). By default they are
+    /// ignored: missingness has its own checks.
+    pub fn counting_missing_keys(mut self) -> Self {
+        self.rule.missing_keys = MissingKeys::Count;
+        self
+    }
+
+    /// Count every member of a group of equal keys (a group of k adds k),
+    /// as Great Expectations does, instead of the repeats after the first (k − 1).
+    pub fn every_member(mut self) -> Self {
+        self.rule.count = DuplicateCount::Members;
+        self
+    }
+
+    /// The share of the rows that take part (rows with a key) instead of a count.
+    pub fn fraction(mut self) -> Self {
+        self.rule.fraction = true;
+        self
+    }
+
+    fn metric(self) -> MetricRef {
+        MetricRef(Metric::DuplicateRows {
+            columns: self.columns,
+            rule: self.rule,
+        })
+    }
+
+    /// Passes when the count (or share) is `<= max`.
+    pub fn at_most(self, max: f64) -> Expectation {
+        self.metric().at_most(max)
+    }
+
+    /// Passes when the count (or share) is `>= min`.
+    pub fn at_least(self, min: f64) -> Expectation {
+        self.metric().at_least(min)
+    }
+
+    /// Passes when `min <= count (or share) <= max`.
+    pub fn between(self, min: f64, max: f64) -> Expectation {
+        self.metric().between(min, max)
+    }
+}
+
+/// Association of each feature with a label, 0 (none) to 1 (the feature
+/// determines the label); the check's figure is the strongest. The measure
+/// fits each pair of column types, on the rows where both are present:
+///
+/// | feature × label | measure | |
+/// |---|---|---|
+/// | numeric × numeric | \|Pearson r\| | linear association, as `scipy.stats.pearsonr` |
+/// | numeric × categorical, either way | correlation ratio η | `sqrt(SS_between / SS_total)` of the numeric column grouped by the categorical one ([`stats::correlation_ratio`](crate::stats::correlation_ratio)) |
+/// | categorical × categorical | Cramér's V | as `scipy.stats.contingency.association(method="cramer")` |
+///
+/// Numeric means integer or float columns; text, categorical, boolean and
+/// other columns are categorical. η never treats a numeric column's
+/// distinct values as categories, so continuous noise scores about
+/// `sqrt((k − 1) / n)` for a label of `k` classes, not the V of 1.0 that a
+/// category per distinct value would give. The measures agree where they
+/// meet: with a two-class label η is |point-biserial r|, and η of a 0/1
+/// numeric label is Cramér's V of the table. A constant numeric column has
+/// η = r = 0; NaN or infinite values in a numeric column are an error
+/// ([`CheckError::NonFinite`](super::CheckError::NonFinite)).
+///
+/// η and V are not corrected for bias by default, so they are the figures
+/// scipy gives and suites keep their thresholds. Their noise floor grows
+/// with the number of categories: a categorical feature with a category
+/// per few rows (ids, free text) scores near 1 against any label. For such
+/// features use [`LeakageRef::bias_corrected`].
+///
+/// ```
+/// use mltest_core::expect::leakage;
+/// let check = leakage("Recommended IND").features(["Age", "Department Name"]).at_most(0.5);
+/// // Free-text or id-like features: bias-corrected V and η.
+/// let ids = leakage("Recommended IND").bias_corrected().features(["Title"]).at_most(0.5);
+/// # let _ = (check, ids);
+/// ```
 pub fn leakage(target: &str) -> LeakageRef {
     LeakageRef {
         target: target.to_string(),
+        bias_corrected: false,
     }
 }
 
@@ -67,7 +180,7 @@ impl Dataset {
     }
 
     /// See [`duplicate_rows`].
-    pub fn duplicate_rows(&self) -> MetricRef {
+    pub fn duplicate_rows(&self) -> DuplicatesRef {
         duplicate_rows()
     }
 
@@ -75,7 +188,7 @@ impl Dataset {
     pub fn duplicates_on<S: Into<String>>(
         &self,
         columns: impl IntoIterator<Item = S>,
-    ) -> MetricRef {
+    ) -> DuplicatesRef {
         duplicates_on(columns)
     }
 
@@ -144,7 +257,29 @@ impl ColumnRef {
         self.metric(|column| Metric::CategoryShare { column, value })
     }
 
-    /// One share check per `(value, min, max)` band.
+    /// One share check per `(value, min, max)` band: several expectations,
+    /// so it returns a `Vec<Expectation>`, not an [`Expectation`]. A test
+    /// body returns one expectation, a `Vec` or an array of them (anything
+    /// [`IntoExpectations`](super::IntoExpectations)); to mix bands with other
+    /// checks, extend a `Vec` (`vec![a, data.column(..).shares_within(..)]`
+    /// does not compile, the `Vec` is not an element):
+    ///
+    /// ```
+    /// use mltest_core::{Dataset, Expectation};
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("t", df!(
+    ///     "dept" => ["Tops", "Tops", "Dresses", "Bottoms"],
+    /// ).unwrap());
+    /// // The body of `fn department_mix(data: &Dataset) -> Vec<Expectation>`:
+    /// let mut checks: Vec<Expectation> = vec![data.column("dept").null_fraction().at_most(0.0)];
+    /// checks.extend(data.column("dept").shares_within([
+    ///     ("Tops", 0.40, 0.60),
+    ///     ("Dresses", 0.20, 0.30),
+    /// ]));
+    /// assert_eq!(checks.len(), 3);
+    /// assert!(data.evaluate(checks).iter().all(|o| o.passed()));
+    /// // Or in one expression: `[vec![a, b], data.column(..).shares_within(..)].concat()`.
+    /// ```
     pub fn shares_within<V: Into<Value>>(
         &self,
         bands: impl IntoIterator<Item = (V, f64, f64)>,
@@ -305,14 +440,28 @@ impl SchemaRef {
 #[derive(Clone, Debug)]
 pub struct LeakageRef {
     target: String,
+    bias_corrected: bool,
 }
 
 impl LeakageRef {
+    /// Bias-corrected measures for the categorical pairs: Cramér's V with
+    /// Bergsma's (2013) correction ([`stats::cramers_v_corrected`](crate::stats::cramers_v_corrected))
+    /// and η from Kelley's ε² ([`stats::correlation_ratio_corrected`](crate::stats::correlation_ratio_corrected)).
+    /// They subtract the chance association of `k` categories in `n` rows,
+    /// so noise scores ~0 at any number of categories and an id column
+    /// exactly 0, while a real association keeps its figure (its square
+    /// within about `(k − 1) / n` of the plain one's). |Pearson r| is unchanged.
+    pub fn bias_corrected(mut self) -> Self {
+        self.bias_corrected = true;
+        self
+    }
+
     /// The features to test against the label.
     pub fn features<S: Into<String>>(self, features: impl IntoIterator<Item = S>) -> MetricRef {
         MetricRef(Metric::MaxAssociation {
             target: self.target,
             features: features.into_iter().map(Into::into).collect(),
+            bias_corrected: self.bias_corrected,
         })
     }
 }

@@ -16,7 +16,9 @@ use polars::prelude::*;
 
 use super::outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
 use super::sketch::{FeedKey, SketchFeed};
-use super::{Bound, Expectation, Filter, Metric, Segment, Value};
+use super::{
+    Bound, DuplicateCount, DuplicateRule, Expectation, Filter, Metric, MissingKeys, Segment, Value,
+};
 use crate::data::{DType, Dataset};
 use crate::text;
 
@@ -189,6 +191,23 @@ pub(crate) struct Evaluator {
     pub(crate) options: EvalOptions,
     /// Rows seen by the main query (a scan does not know its height up front).
     pub(crate) rows_seen: std::cell::Cell<Option<u64>>,
+}
+
+/// One feature's association with the label, or why it has none.
+enum Association<'a> {
+    /// The figure, the measure's name and the rows both columns have.
+    Measured {
+        value: f64,
+        method: &'static str,
+        n: f64,
+    },
+    /// The numeric column `column` holds NaN or infinite values.
+    NonFinite {
+        column: &'a str,
+        method: &'static str,
+        nan: u64,
+        inf: u64,
+    },
 }
 
 /// A validated check and the aggregates it needs.
@@ -399,8 +418,18 @@ impl Evaluator {
             ..
         } = plan;
         for i in direct {
-            if let Metric::MaxAssociation { target, features } = &expectations[i].metric {
-                outcomes[i] = Some(self.association(&expectations[i], target, features));
+            if let Metric::MaxAssociation {
+                target,
+                features,
+                bias_corrected,
+            } = &expectations[i].metric
+            {
+                outcomes[i] = Some(self.association(
+                    &expectations[i],
+                    target,
+                    features,
+                    *bias_corrected,
+                ));
             }
         }
         let sketch_of = |i: usize| sketches.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
@@ -616,13 +645,15 @@ impl Evaluator {
                     CheckError::Invalid(format!("pattern /{pattern}/ does not compile: {err}"))
                 })
             }
-            Metric::DuplicateRows { columns } => {
+            Metric::DuplicateRows { columns, .. } => {
                 for c in columns.iter().flatten() {
                     any(c)?;
                 }
                 Ok(())
             }
-            Metric::MaxAssociation { target, features } => {
+            Metric::MaxAssociation {
+                target, features, ..
+            } => {
                 any(target)?;
                 if features.is_empty() {
                     return Err(CheckError::Invalid(
@@ -664,7 +695,17 @@ impl Evaluator {
         o
     }
 
-    fn association(&self, e: &Expectation, target: &str, features: &[String]) -> CheckOutcome {
+    /// The leakage check: each feature's association with the label, by the
+    /// measure that fits the pair of column types (see `expect::leakage`):
+    /// |Pearson r| numeric–numeric, the correlation ratio η numeric–categorical
+    /// (the numeric column grouped by the other), Cramér's V otherwise.
+    fn association(
+        &self,
+        e: &Expectation,
+        target: &str,
+        features: &[String],
+        bias_corrected: bool,
+    ) -> CheckOutcome {
         let mut o = CheckOutcome::new(e.clone());
         if self.frame.known_empty() {
             return CheckOutcome::errored(e.clone(), CheckError::NoRows { segment: None });
@@ -674,30 +715,15 @@ impl Evaluator {
         for f in features {
             let f_numeric = DType::Numeric.accepts(self.dtype_of(Some(f)));
             let both = col(f.as_str()).is_not_null().and(col(target).is_not_null());
-            let result = if f_numeric && t_numeric {
-                self.frame
-                    .lazy()
-                    .filter(both)
-                    .select([
-                        pearson_corr(
-                            col(f.as_str()).cast(DataType::Float64),
-                            col(target).cast(DataType::Float64),
-                        )
-                        .alias("r"),
-                        len().cast(DataType::Float64).alias("n"),
-                    ])
-                    .collect_on(&self.frame)
-                    .map(|df| {
-                        let r = scalar(&df, "r").unwrap_or(f64::NAN).abs();
-                        (r, "|Pearson r|", scalar(&df, "n").unwrap_or(0.0))
-                    })
-            } else {
-                self.cramers_v(f, target, both)
-                    .map(|(v, n)| (v, "Cramér's V", n))
+            let result = match (f_numeric, t_numeric) {
+                (true, true) => self.pearson(f, target, both),
+                (true, false) => self.correlation_ratio(f, target, both, bias_corrected),
+                (false, true) => self.correlation_ratio(target, f, both, bias_corrected),
+                (false, false) => self.cramers_v(f, target, both, bias_corrected),
             };
             match result {
                 // No row has both values: nothing to measure, never a pass.
-                Ok((_, _, 0.0)) => {
+                Ok(Association::Measured { n: 0.0, .. }) => {
                     return CheckOutcome::errored(
                         e.clone(),
                         CheckError::NoRows {
@@ -708,11 +734,29 @@ impl Evaluator {
                     );
                 }
                 // A constant column carries no information about the label.
-                Ok((v, method, _)) => table.push((
+                Ok(Association::Measured { value, method, .. }) => table.push((
                     f.clone(),
-                    if v.is_nan() { 0.0 } else { v },
+                    if value.is_nan() { 0.0 } else { value },
                     method.to_string(),
                 )),
+                Ok(Association::NonFinite {
+                    column,
+                    method,
+                    nan,
+                    inf,
+                }) => {
+                    let mut o = CheckOutcome::errored(
+                        e.clone(),
+                        CheckError::NonFinite {
+                            column: column.to_string(),
+                            metric: method.to_string(),
+                            nan,
+                            inf,
+                        },
+                    );
+                    o.worst_segment = Some(format!("feature {f:?}"));
+                    return o;
+                }
                 Err(err) => {
                     return CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()));
                 }
@@ -730,7 +774,149 @@ impl Evaluator {
         o
     }
 
-    fn cramers_v(&self, feature: &str, target: &str, both: Expr) -> PolarsResult<(f64, f64)> {
+    /// NaN and infinite counts of a numeric column, as aggregates.
+    fn non_finite_aggs(x: Expr, prefix: &str) -> [Expr; 2] {
+        [
+            count_true(x.clone().is_nan()).alias(format!("{prefix}nan")),
+            count_true(x.is_infinite()).alias(format!("{prefix}inf")),
+        ]
+    }
+
+    /// `NonFinite` for the first of `columns` (name, column prefix in `df`)
+    /// holding NaN or infinite values.
+    fn non_finite<'a>(
+        df: &DataFrame,
+        columns: &[(&'a str, &str)],
+        method: &'static str,
+    ) -> Option<Association<'a>> {
+        columns.iter().find_map(|(column, prefix)| {
+            let nan = scalar(df, &format!("{prefix}nan")).unwrap_or(0.0) as u64;
+            let inf = scalar(df, &format!("{prefix}inf")).unwrap_or(0.0) as u64;
+            (nan + inf > 0).then_some(Association::NonFinite {
+                column,
+                method,
+                nan,
+                inf,
+            })
+        })
+    }
+
+    /// |Pearson r| of two numeric columns.
+    fn pearson<'a>(
+        &self,
+        feature: &'a str,
+        target: &'a str,
+        both: Expr,
+    ) -> PolarsResult<Association<'a>> {
+        const METHOD: &str = "|Pearson r|";
+        let (x, y) = (
+            col(feature).cast(DataType::Float64),
+            col(target).cast(DataType::Float64),
+        );
+        let mut aggs = vec![
+            pearson_corr(x.clone(), y.clone()).alias("r"),
+            len().cast(DataType::Float64).alias("n"),
+        ];
+        aggs.extend(Self::non_finite_aggs(x, "f_"));
+        aggs.extend(Self::non_finite_aggs(y, "t_"));
+        let df = self
+            .frame
+            .lazy()
+            .filter(both)
+            .select(aggs)
+            .collect_on(&self.frame)?;
+        if let Some(bad) = Self::non_finite(&df, &[(feature, "f_"), (target, "t_")], METHOD) {
+            return Ok(bad);
+        }
+        Ok(Association::Measured {
+            value: scalar(&df, "r").unwrap_or(f64::NAN).abs(),
+            method: METHOD,
+            n: scalar(&df, "n").unwrap_or(0.0),
+        })
+    }
+
+    /// The correlation ratio η of `numeric` grouped by `categorical`: one
+    /// `group_by` giving each group's size, mean and variance.
+    fn correlation_ratio<'a>(
+        &self,
+        numeric: &'a str,
+        categorical: &str,
+        both: Expr,
+        bias_corrected: bool,
+    ) -> PolarsResult<Association<'a>> {
+        let method = if bias_corrected {
+            "bias-corrected η"
+        } else {
+            "correlation ratio η"
+        };
+        let x = col(numeric).cast(DataType::Float64);
+        let mut aggs = vec![
+            len().cast(DataType::Float64).alias("n"),
+            x.clone().mean().alias("mean"),
+            x.clone().var(0).alias("var"),
+        ];
+        aggs.extend(Self::non_finite_aggs(x, ""));
+        let groups = self
+            .frame
+            .lazy()
+            .filter(both)
+            .group_by([col(categorical).cast(DataType::String).alias("g")])
+            .agg(aggs)
+            .collect_on(&self.frame)?;
+        let column = |name: &str| -> PolarsResult<Vec<f64>> {
+            Ok(groups
+                .column(name)?
+                .cast(&DataType::Float64)?
+                .f64()?
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect())
+        };
+        let (nan, inf) = (column("nan")?, column("inf")?);
+        let (nan, inf) = (
+            nan.iter().sum::<f64>() as u64,
+            inf.iter().sum::<f64>() as u64,
+        );
+        if nan + inf > 0 {
+            return Ok(Association::NonFinite {
+                column: numeric,
+                method,
+                nan,
+                inf,
+            });
+        }
+        let moments: Vec<crate::stats::GroupMoments> = column("n")?
+            .into_iter()
+            .zip(column("mean")?)
+            .zip(column("var")?)
+            .map(|((n, mean), var)| crate::stats::GroupMoments {
+                n,
+                mean,
+                ss: var * n,
+            })
+            .collect();
+        let n = moments.iter().map(|g| g.n).sum();
+        let value = if bias_corrected {
+            crate::stats::correlation_ratio_corrected(&moments)
+        } else {
+            crate::stats::correlation_ratio(&moments)
+        };
+        Ok(Association::Measured { value, method, n })
+    }
+
+    /// Cramér's V of two categorical columns (values compared as text).
+    fn cramers_v<'a>(
+        &self,
+        feature: &str,
+        target: &str,
+        both: Expr,
+        bias_corrected: bool,
+    ) -> PolarsResult<Association<'a>> {
+        let method = if bias_corrected {
+            "bias-corrected Cramér's V"
+        } else {
+            "Cramér's V"
+        };
         let counts = self
             .frame
             .lazy()
@@ -758,11 +944,16 @@ impl Evaluator {
             cells.push((a, b, c));
         }
         let total: f64 = rows.values().sum();
-        let k = rows.len().min(cols.len());
-        if k < 2 || total == 0.0 {
-            return Ok((0.0, total));
-        }
-        Ok((crate::stats::cramers_v(&rows, &cols, &cells, total), total))
+        let value = if bias_corrected {
+            crate::stats::cramers_v_corrected(&rows, &cols, &cells, total)
+        } else {
+            crate::stats::cramers_v(&rows, &cols, &cells, total)
+        };
+        Ok(Association::Measured {
+            value,
+            method,
+            n: total,
+        })
     }
 
     /// Offending rows (row index + value) and unexpected values for a failed check.
@@ -773,7 +964,7 @@ impl Evaluator {
             .column()
             .map(str::to_string)
             .or_else(|| match &e.metric {
-                Metric::DuplicateRows { columns } => Some(
+                Metric::DuplicateRows { columns, .. } => Some(
                     columns
                         .as_ref()
                         .and_then(|c| c.first().cloned())
@@ -900,6 +1091,24 @@ fn seg(column: &str, pred: &Option<Expr>) -> Expr {
     }
 }
 
+/// A duplicate check's row flags over its key columns: (counted as a
+/// duplicate, takes part). Rows whose key is entirely missing take part only
+/// when the rule counts them; otherwise they are neither duplicates nor in
+/// the denominator of the share.
+fn duplicate_exprs(cols: Vec<Expr>, rule: &DuplicateRule) -> (Expr, Expr) {
+    let missing = all_horizontal(cols.iter().map(|c| c.clone().is_null()).collect::<Vec<_>>())
+        .unwrap_or_else(|_| lit(false));
+    let key = as_struct(cols);
+    let dup = match rule.count {
+        DuplicateCount::Repeats => key.is_first_distinct().not(),
+        DuplicateCount::Members => key.is_unique().not(),
+    };
+    match rule.missing_keys {
+        MissingKeys::Count => (dup, lit(true).or(missing)),
+        MissingKeys::Ignore => (dup.and(missing.clone().not()), missing.not()),
+    }
+}
+
 fn count_true(e: Expr) -> Expr {
     e.cast(DataType::Int64).sum()
 }
@@ -1015,7 +1224,7 @@ fn aggregates(
                 .alias(name(i, "inside")),
             );
         }
-        Metric::DuplicateRows { columns } => {
+        Metric::DuplicateRows { columns, rule } => {
             let cols: Vec<Expr> = match columns {
                 Some(c) => c.iter().map(|c| seg(c, &pred)).collect(),
                 None => vec![match &pred {
@@ -1023,7 +1232,9 @@ fn aggregates(
                     Some(p) => all().as_expr().filter(p.clone()),
                 }],
             };
-            out.push(count_true(as_struct(cols).is_first_distinct().not()).alias(name(i, "hits")));
+            let (hits, keyed) = duplicate_exprs(cols, rule);
+            out.push(count_true(hits).alias(name(i, "hits")));
+            out.push(count_true(keyed).alias(name(i, "vals")));
         }
     }
     out
@@ -1066,7 +1277,7 @@ fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
                 .contains(lit(pattern.as_str()), true)
                 .not(),
         ),
-        Metric::DuplicateRows { columns } => {
+        Metric::DuplicateRows { columns, rule } => {
             let cols: Vec<Expr> = match columns {
                 Some(c) => c.iter().map(|c| col(c.as_str())).collect(),
                 // The frame's own columns: `all()` would also see the row
@@ -1077,7 +1288,7 @@ fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
                     .map(|c| col(c.as_str()))
                     .collect(),
             };
-            as_struct(cols).is_first_distinct().not()
+            duplicate_exprs(cols, rule).0
         }
         Metric::Mean { column }
         | Metric::Std { column }
@@ -1285,10 +1496,31 @@ fn decide(
             frac(hits, n, "rows missing or blank", &mut o);
             o.decide(hits as f64 / n as f64);
         }
-        Metric::DuplicateRows { .. } => {
+        Metric::DuplicateRows { rule, .. } => {
             let hits = get("hits").unwrap_or(0.0) as u64;
-            frac(hits, n, "rows repeating an earlier row", &mut o);
-            o.decide(hits as f64);
+            // Rows that take part: all of them, or those with a key.
+            let keyed = get("vals").map_or(n, |v| v as u64);
+            let unit = match (rule.count, keyed < n) {
+                (DuplicateCount::Repeats, false) => "rows repeating an earlier row".to_string(),
+                (DuplicateCount::Members, false) => "rows in a group of duplicates".to_string(),
+                (DuplicateCount::Repeats, true) => format!(
+                    "rows with a key repeating an earlier row; {} without any key value ignored",
+                    text::thousands(n - keyed)
+                ),
+                (DuplicateCount::Members, true) => format!(
+                    "rows with a key in a group of duplicates; {} without any key value ignored",
+                    text::thousands(n - keyed)
+                ),
+            };
+            frac(hits, keyed, &unit, &mut o);
+            if rule.fraction {
+                if keyed == 0 {
+                    return no_values();
+                }
+                o.decide(hits as f64 / keyed as f64);
+            } else {
+                o.decide(hits as f64);
+            }
         }
         Metric::Mean { .. }
         | Metric::Std { .. }

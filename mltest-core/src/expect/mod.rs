@@ -13,7 +13,9 @@ mod render;
 mod sketch;
 mod stream;
 
-pub use builder::{ColumnRef, LeakageRef, LengthsRef, MetricRef, SchemaRef, ValuesRef};
+pub use builder::{
+    ColumnRef, DuplicatesRef, LeakageRef, LengthsRef, MetricRef, SchemaRef, ValuesRef,
+};
 pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, schema};
 pub use engine::EvalOptions;
 pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
@@ -186,14 +188,73 @@ pub enum Metric {
     },
     DuplicateRows {
         columns: Option<Vec<String>>,
+        /// Which rows count (see [`DuplicateRule`]); older records lack it.
+        #[serde(default)]
+        rule: DuplicateRule,
     },
     MaxAssociation {
         target: String,
         features: Vec<String>,
+        /// Bias-corrected Cramér's V and η (see [`leakage`]); older
+        /// records lack it, and it is written only when set.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        bias_corrected: bool,
     },
     Schema {
         required: Vec<(String, DType)>,
     },
+}
+
+/// How a duplicate check counts: which rows take part, and what is counted.
+///
+/// The default counts the rows that repeat an earlier row (the first
+/// occurrence is not a duplicate: four equal rows are 3 duplicates) and
+/// ignores rows whose key columns are all missing, because missingness has
+/// its own checks and four rows without an id are not four copies of one
+/// record. Great Expectations' `expect_compound_columns_to_be_unique`
+/// counts every member of a duplicated group instead (four equal rows are
+/// 4): [`DuplicateCount::Members`]. The figure is a count of rows unless
+/// `fraction` is set, then a share of the rows that take part.
+///
+/// ```
+/// use mltest_core::expect::{DuplicateCount, DuplicateRule, MissingKeys};
+/// let rule = DuplicateRule::default();
+/// assert_eq!(rule.missing_keys, MissingKeys::Ignore);
+/// assert_eq!(rule.count, DuplicateCount::Repeats);
+/// assert!(!rule.fraction);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateRule {
+    /// Rows whose key columns (every column, for whole-row duplicates) are
+    /// all missing: ignored (default) or compared like any other key.
+    pub missing_keys: MissingKeys,
+    /// Repeats after the first occurrence (default) or every member of a group.
+    pub count: DuplicateCount,
+    /// The share of the rows that take part instead of a count.
+    pub fraction: bool,
+}
+
+/// Rows whose key is entirely missing, in a duplicate check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingKeys {
+    /// Not compared and not counted (the default).
+    #[default]
+    Ignore,
+    /// Compared like any key: four rows without an id are 3 duplicates.
+    Count,
+}
+
+/// What a duplicate check counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateCount {
+    /// Rows that repeat an earlier row: a group of k equal rows adds k − 1.
+    #[default]
+    Repeats,
+    /// Every row of a group with two or more members: a group adds k
+    /// (Great Expectations' convention).
+    Members,
 }
 
 impl Metric {
@@ -280,9 +341,22 @@ impl Metric {
             Metric::PatternMatchFraction { column, pattern } => {
                 format!("share of {column:?} matching /{pattern}/")
             }
-            Metric::DuplicateRows { columns: None } => "rows duplicating an earlier row".into(),
-            Metric::DuplicateRows { columns: Some(c) } => {
-                format!("rows duplicating an earlier row on {c:?}")
+            Metric::DuplicateRows { columns, rule } => {
+                let what = match (rule.count, rule.fraction) {
+                    (DuplicateCount::Repeats, false) => "rows duplicating an earlier row",
+                    (DuplicateCount::Repeats, true) => "share of rows duplicating an earlier row",
+                    (DuplicateCount::Members, false) => "rows in a group of duplicates",
+                    (DuplicateCount::Members, true) => "share of rows in a group of duplicates",
+                };
+                let missing = match (rule.missing_keys, columns) {
+                    (MissingKeys::Ignore, _) => "",
+                    (MissingKeys::Count, Some(_)) => ", missing keys counted",
+                    (MissingKeys::Count, None) => ", empty rows counted",
+                };
+                match columns {
+                    None => format!("{what}{missing}"),
+                    Some(c) => format!("{what} on {c:?}{missing}"),
+                }
             }
             Metric::MaxAssociation { target, .. } => {
                 format!("strongest association of a feature with {target:?}")
@@ -370,11 +444,13 @@ impl Expectation {
     /// `None` when it reads every column (duplicates over whole rows).
     pub(crate) fn columns(&self) -> Option<Vec<String>> {
         let mut cols: Vec<String> = match &self.metric {
-            Metric::DuplicateRows { columns: None } => return None,
-            Metric::DuplicateRows { columns: Some(c) } => c.clone(),
-            Metric::MaxAssociation { target, features } => {
-                std::iter::once(target).chain(features).cloned().collect()
-            }
+            Metric::DuplicateRows { columns: None, .. } => return None,
+            Metric::DuplicateRows {
+                columns: Some(c), ..
+            } => c.clone(),
+            Metric::MaxAssociation {
+                target, features, ..
+            } => std::iter::once(target).chain(features).cloned().collect(),
             m => m.column().map(|c| vec![c.to_string()]).unwrap_or_default(),
         };
         match &self.segment {
@@ -465,10 +541,14 @@ impl Expectation {
         let s = match &self.metric {
             Metric::Quantile { column, q } => format!("quantile({column}, {q})"),
             Metric::CategoryShare { column, value } => format!("share({column} == {value})"),
-            Metric::MaxAssociation { target, features } => {
+            Metric::MaxAssociation {
+                target, features, ..
+            } => {
                 format!("association({} ~ {target})", features.join(", "))
             }
-            Metric::DuplicateRows { columns: Some(c) } => format!("duplicates({})", c.join(", ")),
+            Metric::DuplicateRows {
+                columns: Some(c), ..
+            } => format!("duplicates({})", c.join(", ")),
             m => match m.column() {
                 Some(c) => format!("{}({c})", m.kind()),
                 None => m.kind().to_string(),

@@ -10,7 +10,7 @@ use polars::prelude::*;
 
 use super::engine::{Evaluator, Table};
 use super::{CheckOutcome, EvalOptions, IntoExpectations};
-use crate::data::{DataError, DataInfo, DataSource, Location, load};
+use crate::data::{DataError, DataInfo, DataSource, Location, plan};
 use crate::text;
 
 /// The outcomes of a streaming evaluation and the data set's provenance.
@@ -275,29 +275,24 @@ fn polars_err(path: &Path, e: PolarsError) -> DataError {
     }
 }
 
-/// The lazy scan of a file source, with its load options applied as plan steps.
+/// The lazy scan of a file source, with its load options applied as the
+/// same plan steps a load collects ([`crate::data::plan`]).
 fn scan(source: &DataSource, path: &Path) -> Result<LazyFrame, DataError> {
     let opts = &source.options;
-    // Dtype overrides apply here as in a load (the scan reads them from the
-    // header); trimmed text columns are not re-typed to numbers (see above).
     let mut lf = match &source.location {
         Location::Parquet(_) => {
             let pl_path = PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))?;
-            LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(|e| {
+            let lf = LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()).map_err(|e| {
                 DataError::Format {
                     path: path.to_path_buf(),
                     message: e.to_string(),
                 }
-            })?
+            })?;
+            let lf = plan::trimmed(lf, opts, &[]).map_err(|e| polars_err(path, e))?;
+            plan::select_columns(lf, opts, path)?
         }
-        _ => load::csv_reader(path, opts)?
-            .finish()
-            .map_err(|e| polars_err(path, e))?,
+        _ => plan::csv(path, opts)?,
     };
-    let schema = lf.collect_schema().map_err(|e| polars_err(path, e))?;
-    if opts.trim {
-        lf = lf.with_columns(load::trim_exprs(&schema, opts));
-    }
     if matches!(source.location, Location::Csv(_)) && trailing_blank_lines(path) > 0 {
         // Only then: the filter reads every column, which a clean file never pays for.
         lf = lf.filter(

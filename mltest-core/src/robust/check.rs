@@ -39,6 +39,8 @@ pub struct RobustnessCheck {
     /// How much worse than the baseline the model may be.
     pub margin: f64,
     pub body: fn(Perturb) -> Perturb,
+    /// `#[ignore]` / `#[should_panic]` as the macro saw them.
+    pub attrs: crate::libtest::TestAttrs,
 }
 
 /// Every `#[robustness]` linked into this binary.
@@ -98,6 +100,11 @@ impl RobustnessCheck {
 pub struct RobustnessRun {
     pub check_name: String,
     pub test_id: String,
+    /// The command that reruns the test alone, in the target that declares
+    /// it (the report puts the seed before it).
+    pub rerun: String,
+    /// The test's `#[ignore]` / `#[should_panic]`.
+    pub attrs: crate::libtest::TestAttrs,
     pub reason: String,
     pub model: String,
     pub model_sha256: Option<String>,
@@ -195,10 +202,8 @@ impl RobustnessRun {
         }
         if let Ok(r) = &self.result {
             s.push_str(&format!(
-                "  rerun:    MLTEST_SEED={} cargo test --release --test {} -- {} --exact\n",
-                r.seed,
-                outdir::binary_name(),
-                self.test_id
+                "  rerun:    MLTEST_SEED={} {}\n",
+                r.seed, self.rerun
             ));
         }
         s
@@ -256,6 +261,11 @@ impl RobustnessRun {
             timestamp: crate::clock::unix_now(),
             file: file.to_string(),
             line,
+            libtest: Some(crate::libtest::TestResult {
+                // run_robustness panics with the report when the run did not pass.
+                outcome: self.attrs.outcome(!self.passed(), &self.report()),
+                should_panic: self.attrs.should_panic.is_some(),
+            }),
             report: self.report(),
             outcome: None,
             details,
@@ -303,6 +313,8 @@ pub fn evaluate_robustness_on(
     let mut run = RobustnessRun {
         check_name: check.name.into(),
         test_id: check.test_id(),
+        rerun: crate::runner::rerun_at(check.file, check.module_path, check.name),
+        attrs: check.attrs,
         reason: check.reason.into(),
         model: model_id.clone(),
         model_sha256: None,

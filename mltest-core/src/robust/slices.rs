@@ -191,6 +191,7 @@ impl SliceReport {
             line,
             report: self.report(test, reason, margin),
             outcome: None,
+            libtest: None,
             details: serde_json::to_value(self).ok(),
         }
     }

@@ -3,6 +3,7 @@
 //! `tests/stats_reference/check.py` checks them against those libraries on
 //! the real reviews data.
 
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, DiscreteCDF, Normal};
 
 /// 1-Wasserstein (earth mover's) distance between two samples, as
@@ -128,30 +129,93 @@ pub fn psi(reference: &[f64], current: &[f64]) -> f64 {
         .sum()
 }
 
+/// Which McNemar test [`mcnemar`] runs: the three statsmodels offers in
+/// `statsmodels.stats.contingency_tables.mcnemar`.
+///
+/// The default is [`Exact`](McNemarTest::Exact), as statsmodels' default
+/// (`exact=True`): the binomial test is exact at any number of discordant
+/// pairs, costs one regularised incomplete beta function, and never rejects
+/// more often than alpha says. The chi-square approximations are offered for
+/// comparison with other tools; without the continuity correction the
+/// chi-square is anti-conservative when there are few discordant pairs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McNemarTest {
+    /// Two-sided exact binomial test of `min(b, c)` under Binomial(b + c,
+    /// ½): statsmodels `mcnemar(table, exact=True)`.
+    #[default]
+    Exact,
+    /// The chi-square statistic `(|b − c| − k)² / (b + c)` on 1 degree of
+    /// freedom, with `k = 1` when `correction` (Edwards' continuity
+    /// correction) and `k = 0` otherwise: statsmodels `mcnemar(table,
+    /// exact=False, correction=correction)`.
+    ChiSquare { correction: bool },
+}
+
+impl std::fmt::Display for McNemarTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            McNemarTest::Exact => "exact binomial",
+            McNemarTest::ChiSquare { correction: true } => "chi-square, continuity-corrected",
+            McNemarTest::ChiSquare { correction: false } => "chi-square, uncorrected",
+        })
+    }
+}
+
+/// The result of [`mcnemar`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct McNemar {
+    /// `min(b, c)` for the exact test, the chi-square statistic otherwise.
+    pub statistic: f64,
+    pub p_value: f64,
+    pub test: McNemarTest,
+}
+
 /// McNemar's test on the discordant pairs of two classifiers on the same
-/// rows: `b` rows only the first got right, `c` only the second. Exact
-/// (binomial, two-sided) when `b + c < 25`, as statsmodels'
-/// `mcnemar(table, exact=True)`; otherwise the chi-square statistic without
-/// continuity correction (`exact=False, correction=False`). Returns
-/// (statistic, p-value, exact).
+/// rows: `b` rows only the first got right, `c` only the second. Each
+/// [`McNemarTest`] equals statsmodels' `mcnemar([[0, b], [c, 0]], exact=…,
+/// correction=…)` (`tests/stats_reference/check.py` checks small and large
+/// counts), with one exception: without discordant pairs (`b = c = 0`)
+/// every variant gives statistic 0 and p = 1 (no evidence of a
+/// difference), where statsmodels' chi-square divides by zero (NaN, or an
+/// infinite statistic and p = 0 with the correction). With `b = c > 0` the
+/// corrected statistic is `1 / (b + c)`, as in statsmodels and R's
+/// `mcnemar.test` (the correction is not clipped at zero).
 ///
 /// ```
-/// let (_, p, exact) = mltest_core::stats::mcnemar(2, 9);
-/// assert!(exact && (p - 0.0654296875).abs() < 1e-12);
+/// use mltest_core::stats::{McNemarTest, mcnemar};
+/// // statsmodels: mcnemar([[0, 30], [45, 0]], exact=...) for each variant.
+/// let exact = mcnemar(30, 45, McNemarTest::Exact);
+/// assert_eq!(exact.statistic, 30.0);
+/// assert!((exact.p_value - 0.10534226887460482).abs() < 1e-12);
+/// let corrected = mcnemar(30, 45, McNemarTest::ChiSquare { correction: true });
+/// assert!((corrected.statistic - 196.0 / 75.0).abs() < 1e-12);
+/// let plain = mcnemar(30, 45, McNemarTest::ChiSquare { correction: false });
+/// assert!((plain.statistic - 3.0).abs() < 1e-12);
+/// assert!((plain.p_value - 0.08326451666355042).abs() < 1e-12);
 /// ```
-pub fn mcnemar(b: u64, c: u64) -> (f64, f64, bool) {
+pub fn mcnemar(b: u64, c: u64, test: McNemarTest) -> McNemar {
     let n = b + c;
-    if n == 0 {
-        return (0.0, 1.0, true);
-    }
-    if n < 25 {
-        let k = b.min(c);
-        let p = Binomial::new(0.5, n).map_or(f64::NAN, |d| (2.0 * d.cdf(k)).min(1.0));
-        (k as f64, p, true)
+    let (statistic, p_value) = if n == 0 {
+        (0.0, 1.0)
     } else {
-        let stat = (b as f64 - c as f64).powi(2) / n as f64;
-        let p = ChiSquared::new(1.0).map_or(f64::NAN, |d| d.sf(stat));
-        (stat, p, false)
+        match test {
+            McNemarTest::Exact => {
+                let k = b.min(c);
+                let p = Binomial::new(0.5, n).map_or(f64::NAN, |d| (2.0 * d.cdf(k)).min(1.0));
+                (k as f64, p)
+            }
+            McNemarTest::ChiSquare { correction } => {
+                let k = if correction { 1.0 } else { 0.0 };
+                let stat = ((b as f64 - c as f64).abs() - k).powi(2) / n as f64;
+                (stat, ChiSquared::new(1.0).map_or(f64::NAN, |d| d.sf(stat)))
+            }
+        }
+    };
+    McNemar {
+        statistic,
+        p_value,
+        test,
     }
 }
 
@@ -176,4 +240,50 @@ pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64) -> (f64, f64) {
     let z = (p1 - p2) / se;
     let p = Normal::standard().sf(z.abs()) * 2.0;
     (z, p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1e-300)
+    }
+
+    // statsmodels 0.15: mcnemar([[0, 100], [130, 0]], exact=...,
+    // correction=...); one pinned value per variant.
+    #[test]
+    fn mcnemar_variants_match_statsmodels() {
+        let e = mcnemar(100, 130, McNemarTest::Exact);
+        assert_eq!(e.statistic, 100.0);
+        assert!(close(e.p_value, 0.05561357778139238), "{e:?}");
+        let y = mcnemar(100, 130, McNemarTest::ChiSquare { correction: true });
+        assert!(close(y.statistic, 3.6565217391304348), "{y:?}");
+        assert!(close(y.p_value, 0.055850113675743426), "{y:?}");
+        let u = mcnemar(100, 130, McNemarTest::ChiSquare { correction: false });
+        assert!(close(u.statistic, 3.9130434782608696), "{u:?}");
+        assert!(close(u.p_value, 0.04791275500844781), "{u:?}");
+        // The exact test at a size where the old code switched to the
+        // uncorrected chi-square: 39 vs 86 (the title A/B on the real data).
+        let e = mcnemar(86, 39, McNemarTest::Exact);
+        assert!(close(e.p_value, 3.17761039127876e-05), "{e:?}");
+        assert_eq!(McNemarTest::default(), McNemarTest::Exact);
+    }
+
+    #[test]
+    fn mcnemar_without_discordant_pairs_is_p_one_for_every_variant() {
+        for test in [
+            McNemarTest::Exact,
+            McNemarTest::ChiSquare { correction: true },
+            McNemarTest::ChiSquare { correction: false },
+        ] {
+            let m = mcnemar(0, 0, test);
+            assert_eq!((m.statistic, m.p_value), (0.0, 1.0), "{test}");
+        }
+        // b = c: the exact p is 1; the corrected statistic is 1 / (b + c),
+        // as statsmodels (p = 0.7518296340458492 for 5 vs 5).
+        assert_eq!(mcnemar(5, 5, McNemarTest::Exact).p_value, 1.0);
+        let y = mcnemar(5, 5, McNemarTest::ChiSquare { correction: true });
+        assert!(close(y.statistic, 0.1) && close(y.p_value, 0.7518296340458492));
+    }
 }

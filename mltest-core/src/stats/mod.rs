@@ -8,8 +8,13 @@ mod ks;
 mod resample;
 mod wilson;
 
-pub use association::cramers_v;
-pub use compare::{chi2_homogeneity, jensen_shannon, mcnemar, psi, two_proportion_z, wasserstein};
+pub use association::{
+    GroupMoments, correlation_ratio, correlation_ratio_corrected, cramers_v, cramers_v_corrected,
+};
+pub use compare::{
+    McNemar, McNemarTest, chi2_homogeneity, jensen_shannon, mcnemar, psi, two_proportion_z,
+    wasserstein,
+};
 pub use ks::{KS_EXACT_MAX_N, KsMethod, KsTest, ks_2samp, ks_from_counts, ks_p_value};
 pub use resample::benjamini_hochberg;
 pub(crate) use resample::{poisson_resample, quantile as resample_quantile};
