@@ -50,8 +50,8 @@ pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
 pub use mltest_core::{
-    ab, clock, drift, junit, libtest, model, outdir, prereq, progress, record, report, robust, runner,
-    stats, store,
+    ab, clock, drift, junit, libtest, model, outdir, prereq, progress, record, report, robust,
+    runner, stats, store,
 };
 
 /// Built-in data sets, usable as fixtures.

@@ -78,8 +78,14 @@ fn not_worse_gate_refuses_the_title_free_candidate() {
     // compare_models uses the exact McNemar test at any size (statsmodels'
     // default): 39 vs 86 discordant rows, p = 3.2e-5.
     assert_eq!(c.mcnemar_test, McNemarTest::Exact);
-    assert_eq!((c.only_a_right, c.only_b_right), (86, 39), "{}", c.render());
-    assert!(c.difference_high < 0.0 && c.p_value < 0.0001, "{}", c.render());
+    if mltest::data::reviews::is_real() {
+        assert_eq!((c.only_a_right, c.only_b_right), (86, 39), "{}", c.render());
+    }
+    assert!(
+        c.difference_high < 0.0 && c.p_value < 0.0001,
+        "{}",
+        c.render()
+    );
     // The chi-square variants agree on the verdict (p = 3.9e-5 corrected,
     // 2.6e-5 uncorrected; statsmodels' figures).
     for test in [

@@ -208,7 +208,7 @@ fn few_double_submissions(reviews: &Dataset) -> Expectation {
 #[data_expectation(
     reason = "No model input may encode the label. In the 2019 export the strongest input \
               association with Recommended IND is 0.069 (|r| of Positive Feedback Count; \
-              the categorical inputs have Cramér's V <= 0.057); 0.5 is far above any honest input and far below the 0.79 of Rating, the second label."
+              the categorical inputs have a correlation ratio η <= 0.057, which for the 0/1 label is Cramér's V); 0.5 is far above any honest input and far below the 0.79 of Rating, the second label."
 )]
 fn model_inputs_do_not_leak_the_label(reviews: &Dataset) -> Expectation {
     reviews

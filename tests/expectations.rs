@@ -184,7 +184,8 @@ fn association_figures_match_an_independent_computation() {
     assert_eq!(flips, spec.leak_flips());
     let r = pearson(&label, &leak).abs();
 
-    // Cramér's V of Department against the label, by hand.
+    // Cramér's V of Department against the label, by hand: the engine's
+    // correlation ratio η of the 0/1 label grouped by Department equals it.
     let dept = strs(&data, "Department Name");
     let mut table = std::collections::BTreeMap::<(String, i64), f64>::new();
     for (d, l) in dept.iter().zip(&label) {
@@ -229,7 +230,7 @@ fn association_figures_match_an_independent_computation() {
         got("Department Name")
     );
     assert_eq!(out.table[0].2, "|Pearson r|");
-    assert_eq!(out.table[1].2, "Cramér's V");
+    assert_eq!(out.table[1].2, "correlation ratio η");
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> f64 {

@@ -220,7 +220,10 @@ fn eta_is_the_square_root_of_between_over_total_sum_of_squares() {
     for (target, feature) in [("g", "x"), ("x", "g")] {
         let out = d.evaluate_one(d.leakage(target).features([feature]).at_most(1.0));
         let (v, method) = figure(&out, feature);
-        assert!((v - want).abs() < 1e-12, "{target} ~ {feature}: {v} vs {want}");
+        assert!(
+            (v - want).abs() < 1e-12,
+            "{target} ~ {feature}: {v} vs {want}"
+        );
         assert_eq!(method, "correlation ratio η");
     }
 }
@@ -277,7 +280,10 @@ fn a_constant_numeric_feature_has_eta_zero() {
     ]);
     let out = d.evaluate_one(d.leakage("label").features(["flat"]).at_most(0.1));
     assert_eq!(out.status, Status::Pass);
-    assert_eq!(figure(&out, "flat"), (0.0, "correlation ratio η".to_string()));
+    assert_eq!(
+        figure(&out, "flat"),
+        (0.0, "correlation ratio η".to_string())
+    );
 }
 
 /// NaN or infinite values make η (and Pearson's r) undefined: the check
@@ -363,7 +369,10 @@ fn text_noise_at_10_100_and_10000_distinct_values_stays_below_0_1_bias_corrected
         }
         // The uncorrected noise floor of the id-like column: (k - 1) / n.
         let (v, _) = figure(&out, "text10000");
-        assert!((v - (9_999.0f64 / 20_000.0).sqrt()).abs() < 0.02, "{target}: {v}");
+        assert!(
+            (v - (9_999.0f64 / 20_000.0).sqrt()).abs() < 0.02,
+            "{target}: {v}"
+        );
     }
 }
 
@@ -407,7 +416,10 @@ fn bias_corrected_measures_keep_a_planted_leak_and_zero_an_id() {
     assert_eq!(out.status, Status::Fail);
     assert!(figure(&out, "copied").0 > 0.9, "{:?}", out.table);
     assert!(figure(&out, "encoded").0 > 0.9, "{:?}", out.table);
-    assert_eq!(figure(&out, "id"), (0.0, "bias-corrected Cramér's V".into()));
+    assert_eq!(
+        figure(&out, "id"),
+        (0.0, "bias-corrected Cramér's V".into())
+    );
     let plain = d.evaluate_one(d.leakage("label").features(["id"]).at_most(0.5));
     assert!((figure(&plain, "id").0 - 1.0).abs() < 1e-12);
     // η of the encoding against the ids: every value its own group.

@@ -110,10 +110,7 @@ fn headless(browser: &str, profile: &Path) -> Command {
 #[test]
 fn report_loads_in_chromium_with_every_plot() {
     let Some(browser) = chromium().or_else(|| {
-        mltest::prereq::missing(
-            "chromium",
-            "apt-get install chromium; .ci/run installs it",
-        )
+        mltest::prereq::missing("chromium", "apt-get install chromium; .ci/run installs it")
     }) else {
         return;
     };

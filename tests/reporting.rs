@@ -259,7 +259,9 @@ fn junit_counts_what_libtest_counts() {
         evaluate_check(c).records(c.file, c.line)
     };
     let mut all = records("two_checks_of_one_kind");
-    all.extend(records("should_panic_is_kept_and_the_report_has_the_figures"));
+    all.extend(records(
+        "should_panic_is_kept_and_the_report_has_the_figures",
+    ));
     // A #[should_panic] test whose checks all passed: libtest says
     // "did not panic", a failure.
     let mut did_not_panic = records("a_passing_check");
@@ -286,8 +288,14 @@ fn junit_counts_what_libtest_counts() {
         xml.contains(r##"<skipped message="#[ignore]: kept by the attribute"/>"##),
         "{xml}"
     );
-    assert!(xml.contains(r#"name="two_checks_of_one_kind[row_count].threshold" value="&gt;= 400""#), "{xml}");
-    assert!(xml.contains(r#"name="two_checks_of_one_kind[row_count#2].threshold" value="&lt;= 400""#), "{xml}");
+    assert!(
+        xml.contains(r#"name="two_checks_of_one_kind[row_count].threshold" value="&gt;= 400""#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"name="two_checks_of_one_kind[row_count#2].threshold" value="&lt;= 400""#),
+        "{xml}"
+    );
     let mut names: Vec<&str> = xml
         .split("<property name=\"")
         .skip(1)

@@ -603,7 +603,11 @@ mod tests {
             assert_eq!(c.mcnemar_test, test);
             assert!((c.p_value - p).abs() < 1e-12 * p, "{test}: {}", c.p_value);
             assert_eq!(c.verdict, verdict, "{test}");
-            assert!(c.render().contains(&format!("McNemar ({test})")), "{}", c.render());
+            assert!(
+                c.render().contains(&format!("McNemar ({test})")),
+                "{}",
+                c.render()
+            );
         }
     }
 

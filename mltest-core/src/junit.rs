@@ -20,8 +20,8 @@ use std::path::{Path, PathBuf};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
-use crate::outdir;
 use crate::libtest::{Outcome, Skipped};
+use crate::outdir;
 use crate::record::{self, Record, Verdict};
 
 /// `<out>/junit/<binary>.xml`.

@@ -126,9 +126,14 @@ impl CheckRun {
         // run_data_check panics with the report when the test fails.
         let panicked = self.fails_test();
         let libtest = crate::libtest::TestResult {
-            outcome: self
-                .attrs
-                .outcome(panicked, &if panicked { self.report() } else { String::new() }),
+            outcome: self.attrs.outcome(
+                panicked,
+                &if panicked {
+                    self.report()
+                } else {
+                    String::new()
+                },
+            ),
             should_panic: self.attrs.should_panic.is_some(),
         };
         let per_check = self.seconds / self.outcomes.len().max(1) as f64;
@@ -455,7 +460,7 @@ fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> 
             outcomes: streamed.outcomes,
             seconds: start.elapsed().as_secs_f64(),
             rerun: check.rerun(),
-        attrs: check.attrs,
+            attrs: check.attrs,
         },
         Err(e) => errored_run(
             check,
@@ -546,7 +551,7 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<CheckRun> {
                 outcomes: outcomes.by_ref().take(exps.len()).collect(),
                 seconds: share,
                 rerun: check.rerun(),
-        attrs: check.attrs,
+                attrs: check.attrs,
             });
         }
     }
@@ -609,8 +614,7 @@ pub fn publish_records(records: &[Record]) {
     let out = outdir::out_dir();
     let result = crate::record::write_test_records(&out, records).and_then(|_| {
         let skipped = crate::libtest::ignored_in_this_run();
-        crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id(), &skipped)
-            .map(|_| ())
+        crate::junit::rebuild(&out, &outdir::binary_name(), outdir::run_id(), &skipped).map(|_| ())
     });
     if let Err(e) = result {
         use std::io::Write;

@@ -91,7 +91,11 @@ pub fn single_ref_param(func: &ItemFn, attr: &str, hint: &str) -> syn::Result<Pa
 pub fn test_attrs(func: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     let ignored = func.attrs.iter().any(|a| a.path().is_ident("ignore"));
     let mut should_panic = quote::quote!(::core::option::Option::None);
-    for a in func.attrs.iter().filter(|a| a.path().is_ident("should_panic")) {
+    for a in func
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("should_panic"))
+    {
         let expected: Option<syn::LitStr> = match &a.meta {
             syn::Meta::Path(_) => None,
             syn::Meta::NameValue(nv) => match &nv.value {
@@ -113,7 +117,9 @@ pub fn test_attrs(func: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
             }
         };
         should_panic = match expected {
-            Some(e) => quote::quote!(::core::option::Option::Some(::core::option::Option::Some(#e))),
+            Some(e) => {
+                quote::quote!(::core::option::Option::Some(::core::option::Option::Some(#e)))
+            }
             None => quote::quote!(::core::option::Option::Some(::core::option::Option::None)),
         };
     }

@@ -2,12 +2,14 @@
 //! ([`LoadOptions`]), the loaded, typed frame ([`Dataset`]), and the seeded
 //! generator of reviews-like data with known properties.
 
+mod blank_records;
 mod cache;
 mod csv_locate;
 pub(crate) mod dataset;
 mod dtype;
 mod error;
 pub(crate) mod plan;
+pub(crate) use blank_records::hash_and_scan;
 pub mod generator;
 pub(crate) mod load;
 pub mod parse_cache;

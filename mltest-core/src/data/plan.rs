@@ -41,7 +41,11 @@ fn io_err(path: &Path, e: impl std::fmt::Display) -> DataError {
 
 /// polars' lazy CSV reader with the options' null tokens, inference length
 /// and (already resolved) dtype overrides.
-fn reader(path: &Path, opts: &LoadOptions, overrides: &[(String, DataType)]) -> Result<LazyCsvReader, DataError> {
+fn reader(
+    path: &Path,
+    opts: &LoadOptions,
+    overrides: &[(String, DataType)],
+) -> Result<LazyCsvReader, DataError> {
     let pl_path = PlRefPath::try_from_path(path).map_err(|e| io_err(path, e))?;
     let mut reader = LazyCsvReader::new(pl_path)
         .with_infer_schema_length(opts.infer_rows)
@@ -98,7 +102,10 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
     let mut overrides = Vec::new();
     let mut casts = Vec::new();
     for (column, d) in &opts.dtypes {
-        let Some((raw, _)) = names.iter().find(|(raw, shown)| shown == column || raw == column) else {
+        let Some((raw, _)) = names
+            .iter()
+            .find(|(raw, shown)| shown == column || raw == column)
+        else {
             return Err(DataError::UnknownColumn {
                 path: path.to_path_buf(),
                 column: column.clone(),
@@ -120,7 +127,8 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
     let mut lf = reader(path, opts, &overrides)?
         .finish()
         .map_err(|e| super::load::csv_error(path, opts, e))?;
-    let renamed: Vec<&(String, String)> = names.iter().filter(|(raw, shown)| raw != shown).collect();
+    let renamed: Vec<&(String, String)> =
+        names.iter().filter(|(raw, shown)| raw != shown).collect();
     if !renamed.is_empty() {
         lf = lf.rename(
             renamed.iter().map(|(raw, _)| raw.as_str()),
@@ -133,7 +141,11 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
 }
 
 /// Restricts a plan to the options' `columns`, naming a missing one.
-pub(crate) fn select_columns(mut lf: LazyFrame, opts: &LoadOptions, path: &Path) -> Result<LazyFrame, DataError> {
+pub(crate) fn select_columns(
+    mut lf: LazyFrame,
+    opts: &LoadOptions,
+    path: &Path,
+) -> Result<LazyFrame, DataError> {
     let Some(cols) = &opts.columns else {
         return Ok(lf);
     };
@@ -207,18 +219,20 @@ pub(crate) fn trimmed(
         if column.null_count() == column.len() {
             continue;
         }
-        let to = [DataType::Int64, DataType::Float64]
-            .into_iter()
-            .find(|dt| {
-                column
-                    .strict_cast(dt)
-                    .is_ok_and(|s| s.null_count() == column.null_count())
-            });
+        let to = [DataType::Int64, DataType::Float64].into_iter().find(|dt| {
+            column
+                .strict_cast(dt)
+                .is_ok_and(|s| s.null_count() == column.null_count())
+        });
         if let Some(to) = to {
             steps.push(col(name.as_str()).strict_cast(to));
         }
     }
-    Ok(if steps.is_empty() { lf } else { lf.with_columns(steps) })
+    Ok(if steps.is_empty() {
+        lf
+    } else {
+        lf.with_columns(steps)
+    })
 }
 
 /// Per text column: strip whitespace, then map the null tokens to missing.

@@ -424,12 +424,8 @@ impl Evaluator {
                 bias_corrected,
             } = &expectations[i].metric
             {
-                outcomes[i] = Some(self.association(
-                    &expectations[i],
-                    target,
-                    features,
-                    *bias_corrected,
-                ));
+                outcomes[i] =
+                    Some(self.association(&expectations[i], target, features, *bias_corrected));
             }
         }
         let sketch_of = |i: usize| sketches.iter().find(|(j, _)| *j == i).map(|(_, f)| f);
@@ -1031,9 +1027,14 @@ impl Evaluator {
             && let Ok(df) = lf
                 .group_by([value.alias("v")])
                 .agg([len().cast(DataType::UInt64).alias("n")])
+                // Ties broken by value before the cut: otherwise which of
+                // equally frequent values make the ten shown depends on the
+                // group order, which differs between engines and runs.
                 .sort(
-                    ["n"],
-                    SortMultipleOptions::default().with_order_descending(true),
+                    ["n", "v"],
+                    SortMultipleOptions::default()
+                        .with_order_descending_multi([true, false])
+                        .with_nulls_last(true),
                 )
                 .limit(10)
                 .collect_on(&self.frame)

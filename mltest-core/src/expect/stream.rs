@@ -66,17 +66,30 @@ impl DataSource {
             });
         }
         let path = existing_file(self, "stream")?;
-        let (sha, scanned) = std::thread::scope(|s| {
-            let sha = s.spawn(|| text::sha256_file(&path));
-            let scanned = scan(self, &path).and_then(|lf| {
+        let expectations = expectations.into_expectations();
+        let evaluate = |filter_blank: bool| {
+            scan(self, &path, filter_blank).and_then(|(lf, filtered)| {
                 let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
-                let ev = Evaluator::new(table, options);
-                let outcomes = ev.run(expectations.into_expectations());
-                Ok((outcomes, ev.rows_seen.get()))
+                let ev = Evaluator::new(table, options.clone());
+                let outcomes = ev.run(expectations.clone());
+                Ok((outcomes, ev.rows_seen.get(), filtered))
+            })
+        };
+        let csv = matches!(self.location, Location::Csv(_));
+        // The file is hashed (and, for a CSV, searched for records whose
+        // every field is missing) while the checks run.
+        let (sha, scanned) = std::thread::scope(|s| {
+            let sha = s.spawn(|| {
+                if csv {
+                    crate::data::hash_and_scan(&path, &self.options)
+                } else {
+                    text::sha256_file(&path).map(|h| (h, false))
+                }
             });
+            let scanned = evaluate(false);
             (sha.join(), scanned)
         });
-        let sha = match sha {
+        let (sha, blank) = match sha {
             Ok(Ok(s)) => s,
             Ok(Err(source)) => return Err(DataError::Io { path, source }),
             Err(_) => {
@@ -86,7 +99,15 @@ impl DataSource {
                 ));
             }
         };
-        let (outcomes, rows) = scanned?;
+        let (outcomes, rows) = match scanned? {
+            // A load drops records whose every field is missing; this scan
+            // kept them, and one may be there: evaluate again without them.
+            (_, _, false) if blank => {
+                let (outcomes, rows, _) = evaluate(true)?;
+                (outcomes, rows)
+            }
+            (outcomes, rows, _) => (outcomes, rows),
+        };
         Ok(Streamed {
             info: DataInfo {
                 name: self.name.clone(),
@@ -198,7 +219,7 @@ impl DataSource {
         options: EvalOptions,
     ) -> Result<StreamingPlan, DataError> {
         let path = existing_file(self, "have a streaming plan")?;
-        let lf = scan(self, &path)?;
+        let (lf, _) = scan(self, &path, false)?;
         let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
         let ev = Evaluator::new(table, options);
         let plans = ev
@@ -223,7 +244,8 @@ impl DataSource {
 /// values (`frame()`) gets a panic naming the file and why.
 pub(crate) fn schema_only(source: &DataSource) -> Result<crate::data::Dataset, DataError> {
     let path = existing_file(source, "stream")?;
-    let schema = scan(source, &path)?
+    let schema = scan(source, &path, false)?
+        .0
         .collect_schema()
         .map_err(|e| polars_err(&path, e))?;
     let origin = path.display().to_string();
@@ -276,8 +298,14 @@ fn polars_err(path: &Path, e: PolarsError) -> DataError {
 }
 
 /// The lazy scan of a file source, with its load options applied as the
-/// same plan steps a load collects ([`crate::data::plan`]).
-fn scan(source: &DataSource, path: &Path) -> Result<LazyFrame, DataError> {
+/// same plan steps a load collects ([`crate::data::plan`]), and whether it
+/// drops records whose every field is missing (always with `filter_blank`,
+/// else when the file ends in blank lines).
+fn scan(
+    source: &DataSource,
+    path: &Path,
+    filter_blank: bool,
+) -> Result<(LazyFrame, bool), DataError> {
     let opts = &source.options;
     let mut lf = match &source.location {
         Location::Parquet(_) => {
@@ -293,13 +321,15 @@ fn scan(source: &DataSource, path: &Path) -> Result<LazyFrame, DataError> {
         }
         _ => plan::csv(path, opts)?,
     };
-    if matches!(source.location, Location::Csv(_)) && trailing_blank_lines(path) > 0 {
+    let filter = matches!(source.location, Location::Csv(_))
+        && (filter_blank || trailing_blank_lines(path) > 0);
+    if filter {
         // Only then: the filter reads every column, which a clean file never pays for.
         lf = lf.filter(
             any_horizontal([all().as_expr().is_not_null()]).map_err(|e| polars_err(path, e))?,
         );
     }
-    Ok(lf)
+    Ok((lf, filter))
 }
 
 /// Blank lines at the end of a file (newlines after the last record's).

@@ -237,7 +237,10 @@ mod tests {
     fn eta_edge_cases() {
         let g = |n: f64, mean: f64, ss: f64| GroupMoments { n, mean, ss };
         // Constant column: no variance to explain.
-        assert_eq!(correlation_ratio(&[g(3.0, 2.0, 0.0), g(2.0, 2.0, 0.0)]), 0.0);
+        assert_eq!(
+            correlation_ratio(&[g(3.0, 2.0, 0.0), g(2.0, 2.0, 0.0)]),
+            0.0
+        );
         // One group: nothing explained.
         assert_eq!(correlation_ratio(&[g(5.0, 2.0, 4.0)]), 0.0);
         // Every value its own group: η = 1, corrected 0.
