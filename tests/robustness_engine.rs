@@ -208,6 +208,7 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
         baseline: Some("m@2"),
         margin: 0.005,
         body: perturb,
+        attrs: mltest::libtest::TestAttrs::default(),
     };
     let run = evaluate_robustness_on(&check, &store, None);
     let rate = run.result.as_ref().unwrap().rate;

@@ -138,7 +138,8 @@ impl Filter {
             }
         };
         let selected = self.filters.is_empty() || self.filters.iter().any(hit);
-        selected && !self.skip.iter().any(|s| test.contains(s.as_str()))
+        // libtest applies `--exact` to `--skip` too.
+        selected && !self.skip.iter().any(hit)
     }
 }
 

@@ -42,6 +42,10 @@ struct Scan<'a> {
     line: Vec<u8>,
     /// The current line outgrew `limit`: it holds a value.
     long: bool,
+    /// Quotes seen on the current line, and whether the line began inside a
+    /// quoted field (a continuation of a multi-line value, no record).
+    quotes: usize,
+    in_quotes: bool,
     /// Past the header; `limit` is known from it.
     header_seen: bool,
     limit: usize,
@@ -54,6 +58,8 @@ impl<'a> Scan<'a> {
             tokens: &opts.null_tokens,
             line: Vec::new(),
             long: false,
+            quotes: 0,
+            in_quotes: false,
             header_seen: false,
             limit: usize::MAX,
             found: false,
@@ -66,6 +72,7 @@ impl<'a> Scan<'a> {
                 Some(i) => (&chunk[..i], &chunk[i + 1..], true),
                 None => (chunk, &chunk[chunk.len()..], false),
             };
+            self.quotes += memchr::memchr_iter(b'"', part).count();
             if !self.long {
                 if self.line.len() + part.len() > self.limit {
                     self.long = true;
@@ -89,16 +96,21 @@ impl<'a> Scan<'a> {
             let token = self.tokens.iter().map(String::len).max().unwrap_or(0);
             self.limit = fields * (token + 16) + 16;
             self.header_seen = true;
-        } else if !self.long && !self.found {
+        } else if !self.long && !self.found && !self.in_quotes {
             self.found = self.blank(&self.line);
         }
+        // An odd number of quotes leaves a quoted field open (`""` inside a
+        // field is an escaped quote and keeps the parity).
+        self.in_quotes ^= self.quotes % 2 == 1;
+        self.quotes = 0;
         self.line.clear();
         self.long = false;
     }
 
     fn finish(&mut self) {
         // A last line without a newline.
-        if self.header_seen && !self.line.is_empty() && !self.long && !self.found {
+        if self.header_seen && !self.line.is_empty() && !self.long && !self.found && !self.in_quotes
+        {
             self.found = self.blank(&self.line);
         }
     }
@@ -146,6 +158,9 @@ mod tests {
         assert!(!found("a,b\n1,x\n2,y\n"));
         assert!(!found("a,b\n1,\n,y\n"));
         assert!(!found(",\n1,x\n"), "the header is no record");
+        // A blank line inside a quoted multi-line value is no record.
+        assert!(!found("a,b\n1,\"first\n\nthird\"\n2,y\n"));
+        assert!(found("a,b\n1,\"say \"\"hi\"\"\"\n\n"));
         let long = format!("a,b\n{},\n", "z".repeat(10_000));
         assert!(!found(&long));
     }

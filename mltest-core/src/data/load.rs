@@ -139,12 +139,9 @@ pub fn load_with(
     };
     let origin_path = Path::new(&origin).to_path_buf();
     let frame = clean(frame, &source.options, &origin_path)?;
-    let (frame, blank) = drop_blank_records(frame, &origin_path)?;
-    let note = match (blank_note(blank), &source.note) {
-        (None, note) => note.clone(),
-        (Some(b), None) => Some(b),
-        (Some(b), Some(note)) => Some(format!("{note}; {b}")),
-    };
+    // A row of nulls in Parquet or in memory is data (a blank line is a CSV
+    // artefact); the streaming path keeps it too.
+    let note = source.note.clone();
     Ok(Dataset::new(
         DataInfo {
             name: source.name.clone(),
@@ -238,7 +235,7 @@ fn clean(frame: DataFrame, opts: &LoadOptions, origin: &Path) -> Result<DataFram
     if !opts.trim && opts.columns.is_none() {
         return Ok(frame);
     }
-    let lf = super::plan::trimmed(frame.lazy(), opts, &[])
+    let lf = super::plan::trimmed(frame.lazy(), opts, &[], &[])
         .map_err(|e| collect_error(origin, opts, e))?;
     super::plan::select_columns(lf, opts, origin)?
         .collect()

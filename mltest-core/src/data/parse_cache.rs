@@ -32,7 +32,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-const FORMAT: u32 = 1;
+/// The entry format and the meaning of what it holds: 2 since one load plan
+/// serves every path (trimmed columns are typed from the first `infer_rows`
+/// rows, `columns` applies to every source). An entry of another format is
+/// rebuilt, never read.
+const FORMAT: u32 = 2;
 const UNUSED_DAYS: u64 = 14;
 
 /// What `MLTEST_CACHE` asks for.

@@ -68,7 +68,9 @@ fn reader(
 /// The header's names as written and as the options name them (trimmed
 /// when `trim` is on and the trimmed names stay distinct).
 fn header_names(path: &Path, opts: &LoadOptions) -> Result<Vec<(String, String)>, DataError> {
+    // Names only: no dtype inference, so no rows are read past the header.
     let schema = reader(path, opts, &[])?
+        .with_infer_schema_length(Some(0))
         .finish()
         .and_then(|mut lf| lf.collect_schema())
         .map_err(|e| super::load::csv_error(path, opts, e))?;
@@ -101,8 +103,10 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
     // as text and cast once the padding is gone (polars rejects " 39").
     let mut overrides = Vec::new();
     let mut casts = Vec::new();
+    // Overridden columns by the names they get (a raw `" age"` is `"age"`).
+    let mut keep = Vec::new();
     for (column, d) in &opts.dtypes {
-        let Some((raw, _)) = names
+        let Some((raw, shown)) = names
             .iter()
             .find(|(raw, shown)| shown == column || raw == column)
         else {
@@ -116,10 +120,11 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
                     .join(", "),
             });
         };
+        keep.push(shown.clone());
         let numeric = matches!(d, DType::Integer | DType::Float | DType::Numeric);
         if opts.trim && numeric {
             overrides.push((raw.clone(), DataType::String));
-            casts.push((column.clone(), polars_dtype(*d)));
+            casts.push((shown.clone(), polars_dtype(*d)));
         } else {
             overrides.push((raw.clone(), polars_dtype(*d)));
         }
@@ -136,7 +141,7 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
             true,
         );
     }
-    let lf = trimmed(lf, opts, &casts).map_err(|e| polars_err(path, e))?;
+    let lf = trimmed(lf, opts, &casts, &keep).map_err(|e| polars_err(path, e))?;
     select_columns(lf, opts, path)
 }
 
@@ -174,12 +179,14 @@ fn polars_err(path: &Path, e: PolarsError) -> DataError {
 /// Trimming as plan steps on any source (a CSV plan, or a frame from
 /// Parquet or memory): header names, text values and their null tokens,
 /// then the re-typing decided on the first `infer_rows` rows, plus the
-/// `casts` a numeric override under trimming asks for. Without `trim`, the
-/// plan is returned as it is.
+/// `casts` a numeric override under trimming asks for; columns in `keep`
+/// (overridden) are never re-typed. Without `trim`, the plan is returned as
+/// it is.
 pub(crate) fn trimmed(
     mut lf: LazyFrame,
     opts: &LoadOptions,
     casts: &[(String, DataType)],
+    keep: &[String],
 ) -> PolarsResult<LazyFrame> {
     if !opts.trim {
         return Ok(lf);
@@ -206,9 +213,10 @@ pub(crate) fn trimmed(
         .iter()
         .map(|(c, dt)| col(c.as_str()).strict_cast(dt.clone()))
         .collect();
-    let overridden: Vec<&str> = opts.dtypes.iter().map(|(c, _)| c.as_str()).collect();
+    let overridden =
+        |name: &str| keep.iter().any(|k| k == name) || opts.dtypes.iter().any(|(c, _)| c == name);
     for (name, dt) in schema.iter() {
-        if !matches!(dt, DataType::String) || overridden.contains(&name.as_str()) {
+        if !matches!(dt, DataType::String) || overridden(name.as_str()) {
             continue;
         }
         let Ok(column) = sample.column(name.as_str()) else {

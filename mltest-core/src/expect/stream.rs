@@ -25,9 +25,10 @@ impl DataSource {
     /// projection is pushed into the parser and the query runs on polars'
     /// streaming engine. Sources that are not files are loaded as usual.
     ///
-    /// Differences from a load: trimmed text columns are not re-typed to
-    /// numbers (declare them with [`LoadOptions::dtype`](crate::LoadOptions::dtype)),
-    /// and only trailing blank lines are dropped.
+    /// The load options mean what they mean in a load (one plan applies
+    /// them, [`crate::data::plan`]): the same columns, dtypes, missing values
+    /// and rows, so the figures are the same; quantiles are sketched unless
+    /// [`EvalOptions::exact_quantiles`] asks otherwise.
     ///
     /// ```
     /// use mltest_core::{expect, DataSource};
@@ -108,6 +109,25 @@ impl DataSource {
             }
             (outcomes, rows, _) => (outcomes, rows),
         };
+        // A later non-number in a column the sampled rows typed as numbers
+        // surfaces inside the streaming engine; name it as a load does.
+        let outcomes = outcomes
+            .into_iter()
+            .map(|mut o| {
+                if let Some(super::CheckError::Engine(message)) = &o.error
+                    && self.options.trim
+                    && message.contains("conversion from `str`")
+                {
+                    let e = crate::data::load::collect_error(
+                        &path,
+                        &self.options,
+                        PolarsError::ComputeError(message.clone().into()),
+                    );
+                    o.error = Some(super::CheckError::Data(e.to_string()));
+                }
+                o
+            })
+            .collect();
         Ok(Streamed {
             info: DataInfo {
                 name: self.name.clone(),
@@ -316,13 +336,15 @@ fn scan(
                     message: e.to_string(),
                 }
             })?;
-            let lf = plan::trimmed(lf, opts, &[]).map_err(|e| polars_err(path, e))?;
+            let lf = plan::trimmed(lf, opts, &[], &[]).map_err(|e| polars_err(path, e))?;
             plan::select_columns(lf, opts, path)?
         }
         _ => plan::csv(path, opts)?,
     };
+    // With `columns`, a load drops records blank in the kept columns, and
+    // the filter reads only those: cheap, so always.
     let filter = matches!(source.location, Location::Csv(_))
-        && (filter_blank || trailing_blank_lines(path) > 0);
+        && (filter_blank || opts.columns.is_some() || trailing_blank_lines(path) > 0);
     if filter {
         // Only then: the filter reads every column, which a clean file never pays for.
         lf = lf.filter(

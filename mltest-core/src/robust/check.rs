@@ -473,6 +473,9 @@ pub fn run_robustness(check: &RobustnessCheck) {
         };
         let run = evaluate_robustness(&replay);
         if !run.passed() {
+            // The replay's record replaces the passing one: JUnit must show
+            // the failure libtest is about to report.
+            crate::runner::publish_records(&[run.record(check.file, check.line)]);
             panic!(
                 "persisted failing seed {seed} (from {}):\n{}",
                 regressions_path(check.file).display(),
