@@ -135,3 +135,28 @@ fn duplicates_per_segment_use_the_same_rule() {
     assert_eq!(out[1].observed, Some(0.0));
     assert!(out[1].passed());
 }
+
+#[test]
+fn example_rows_repeat_within_their_segment() {
+    // Row 1 is the first id 1 of department A (row 0 is department B's).
+    let frame = df! {
+        "dept" => ["B", "A", "A", "A"],
+        "id" => [1i64, 1, 1, 2],
+    }
+    .expect("frame");
+    let data = Dataset::from_frame("segment examples", frame);
+    let out = data.evaluate(vec![
+        data.duplicates_on(["id"])
+            .at_most(0.0)
+            .where_eq("dept", "A"),
+        data.duplicates_on(["id"])
+            .at_most(0.0)
+            .in_every_segment_of("dept")
+            .min_rows(1),
+    ]);
+    for o in &out {
+        assert_eq!(o.status, Status::Fail, "{o:?}");
+        let rows: Vec<u64> = o.examples.iter().map(|e| e.row).collect();
+        assert_eq!(rows, vec![2], "{o:?}");
+    }
+}

@@ -79,7 +79,7 @@ fn three_paths(
     };
     let run = |data: Result<Dataset, DataError>| {
         data.map(|d| {
-            let out = d.evaluate_with(suite(), opts.clone());
+            let out = d.evaluate_with(suite(), opts);
             (d.height(), out.iter().map(comparable).collect())
         })
         .map_err(|e| e.to_string())

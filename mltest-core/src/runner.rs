@@ -245,6 +245,14 @@ pub(crate) fn rerun_command(test_id: &str) -> String {
 ///     rerun_at("src/checks.rs", "my_crate::checks", "x"),
 ///     "cargo test --release --lib -- checks::x --exact"
 /// );
+/// assert_eq!(
+///     rerun_at("src/main.rs", "tool", "x"),
+///     "cargo test --release --bin tool -- x --exact"
+/// );
+/// assert_eq!(
+///     rerun_at("src/bin/tool/main.rs", "tool::checks", "x"),
+///     "cargo test --release --bin tool -- checks::x --exact"
+/// );
 /// ```
 pub fn rerun_at(file: &str, module_path: &str, name: &str) -> String {
     let parts: Vec<&str> = file.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
@@ -253,25 +261,26 @@ pub fn rerun_at(file: &str, module_path: &str, name: &str) -> String {
     let root = parts
         .iter()
         .rposition(|p| matches!(*p, "tests" | "src" | "examples"));
+    let modules: Vec<&str> = module_path.split("::").collect();
     let target = root.and_then(|i| {
         let rest = &parts[i + 1..];
-        let name = match rest {
-            [file] => stem(file),
-            [dir, file] if *file == "main.rs" => dir.to_string(),
-            _ if parts[i] == "src" => String::new(),
+        Some(match (parts[i], rest) {
+            ("tests" | "examples", [file]) => (parts[i], stem(file)),
+            ("tests" | "examples", [dir, "main.rs"]) => (parts[i], dir.to_string()),
+            ("src", ["bin", file]) => ("bin", stem(file)),
+            ("src", ["bin", dir, "main.rs"]) => ("bin", dir.to_string()),
+            // `src/main.rs`: the binary is named after the crate.
+            ("src", ["main.rs"]) => ("bin", modules[0].to_string()),
+            ("src", _) => ("lib", String::new()),
             _ => return None,
-        };
-        Some(match parts[i] {
+        })
+        .map(|(kind, name)| match kind {
             "tests" => (format!("--test {name}"), name),
             "examples" => (format!("--example {name}"), name),
-            _ if rest.first() == Some(&"bin") && rest.len() == 2 => {
-                let bin = stem(rest[1]);
-                (format!("--bin {bin}"), bin)
-            }
-            _ => ("--lib".to_string(), String::new()),
+            "bin" => (format!("--bin {name}"), name),
+            _ => ("--lib".to_string(), name),
         })
     });
-    let modules: Vec<&str> = module_path.split("::").collect();
     let (selector, below) = match target {
         Some((selector, target_name)) => {
             // Below the target's root: after the crate name, or, when the file

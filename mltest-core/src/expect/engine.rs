@@ -1096,10 +1096,10 @@ fn seg(column: &str, pred: &Option<Expr>) -> Expr {
 /// duplicate, takes part). Rows whose key is entirely missing take part only
 /// when the rule counts them; otherwise they are neither duplicates nor in
 /// the denominator of the share.
-fn duplicate_exprs(cols: Vec<Expr>, rule: &DuplicateRule) -> (Expr, Expr) {
+fn duplicate_exprs(cols: Vec<Expr>, segment: Option<Expr>, rule: &DuplicateRule) -> (Expr, Expr) {
     let missing = all_horizontal(cols.iter().map(|c| c.clone().is_null()).collect::<Vec<_>>())
         .unwrap_or_else(|_| lit(false));
-    let key = as_struct(cols);
+    let key = as_struct(cols.into_iter().chain(segment).collect());
     let dup = match rule.count {
         DuplicateCount::Repeats => key.is_first_distinct().not(),
         DuplicateCount::Members => key.is_unique().not(),
@@ -1233,7 +1233,7 @@ fn aggregates(
                     Some(p) => all().as_expr().filter(p.clone()),
                 }],
             };
-            let (hits, keyed) = duplicate_exprs(cols, rule);
+            let (hits, keyed) = duplicate_exprs(cols, None, rule);
             out.push(count_true(hits).alias(name(i, "hits")));
             out.push(count_true(keyed).alias(name(i, "vals")));
         }
@@ -1289,7 +1289,14 @@ fn offending(e: &Expectation, frame: &Table, errored: bool) -> Option<Expr> {
                     .map(|c| col(c.as_str()))
                     .collect(),
             };
-            duplicate_exprs(cols, rule).0
+            // Over the whole frame, rows repeat within their segment only:
+            // the segment is part of the key, as the aggregates see it.
+            let segment = match &e.segment {
+                Segment::All => None,
+                Segment::Where { filter } => Some(filter_expr(filter, frame)),
+                Segment::EachOf { column, .. } => Some(col(column.as_str())),
+            };
+            duplicate_exprs(cols, segment, rule).0
         }
         Metric::Mean { column }
         | Metric::Std { column }

@@ -71,7 +71,7 @@ impl DataSource {
         let evaluate = |filter_blank: bool| {
             scan(self, &path, filter_blank).and_then(|(lf, filtered)| {
                 let table = Table::from_scan(lf, true).map_err(|e| polars_err(&path, e))?;
-                let ev = Evaluator::new(table, options.clone());
+                let ev = Evaluator::new(table, options);
                 let outcomes = ev.run(expectations.clone());
                 Ok((outcomes, ev.rows_seen.get(), filtered))
             })
