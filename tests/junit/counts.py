@@ -57,7 +57,7 @@ def main():
     junit, output = sys.argv[1], open(sys.argv[2], encoding="utf-8", errors="replace").read()
     counted, attrs = junit_counts(junit)
     runner, line = runner_counts(output)
-    print(f"runner: {line.strip()}")
+    print(f"the runner said: \"{line.strip()}\"")
     print(f"junitparser testcases: {counted}")
     print(f"junitparser suite attributes: {attrs}")
     problems = []
