@@ -4,7 +4,8 @@
 //! With `MLTEST_JUNIT_FIXTURE` set, the tests take their counting forms: 5
 //! pass (one of them a `#[should_panic]` that fails as expected, one a
 //! warning), 3 fail (one a `#[should_panic]` whose checks pass, one a check
-//! that errors), 1 is ignored. Without it (a plain `cargo test`), every test
+//! that errors), 2 are ignored (one through `cfg_attr`). Without it (a
+//! plain `cargo test`), every test
 //! takes a passing form of the same machinery, so the suite stays green:
 //! the two `#[should_panic]` tests still panic, the failing check's bound is
 //! loose, the erroring check names a column that exists.
@@ -57,6 +58,12 @@ fn should_have_failed(small: &Dataset) -> Expectation {
 #[data_expectation(reason = "fixture: ignored")]
 #[ignore = "fixture: never runs"]
 fn ignored(small: &Dataset) -> Expectation {
+    small.row_count().at_least(1.0)
+}
+
+#[data_expectation(reason = "fixture: ignored through cfg_attr")]
+#[cfg_attr(all(), ignore = "fixture: ignored when a cfg holds")]
+fn cfg_ignored(small: &Dataset) -> Expectation {
     small.row_count().at_least(1.0)
 }
 

@@ -132,10 +132,7 @@ pub fn test_attrs(func: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
 /// For an `#[ignore]`d test, a registry entry that tells JUnit the test
 /// exists (it never runs, so it writes no record); nothing otherwise.
 pub fn ignored_registration(func: &ItemFn) -> proc_macro2::TokenStream {
-    let Some(attr) = func.attrs.iter().find(|a| a.path().is_ident("ignore")) else {
-        return proc_macro2::TokenStream::new();
-    };
-    let reason = match &attr.meta {
+    let reason_of = |meta: &syn::Meta| match meta {
         syn::Meta::NameValue(syn::MetaNameValue {
             value:
                 syn::Expr::Lit(syn::ExprLit {
@@ -146,9 +143,33 @@ pub fn ignored_registration(func: &ItemFn) -> proc_macro2::TokenStream {
         }) => s.value(),
         _ => String::new(),
     };
+    // `#[ignore]`, or `#[cfg_attr(PRED, ignore)]`: then the entry exists
+    // under the same predicate, as the attribute does.
+    let found = func.attrs.iter().find_map(|a| {
+        if a.path().is_ident("ignore") {
+            return Some((None, reason_of(&a.meta)));
+        }
+        if !a.path().is_ident("cfg_attr") {
+            return None;
+        }
+        let metas = a
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+            )
+            .ok()?;
+        let mut it = metas.into_iter();
+        let predicate = it.next()?;
+        let ignore = it.find(|m| m.path().is_ident("ignore"))?;
+        Some((Some(predicate), reason_of(&ignore)))
+    });
+    let Some((predicate, reason)) = found else {
+        return proc_macro2::TokenStream::new();
+    };
+    let cfg = predicate.map(|p| quote::quote!(#[cfg(#p)]));
     let name = &func.sig.ident;
     let entry = quote::format_ident!("__MLTEST_IGNORED_{}", name);
     quote::quote! {
+        #cfg
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
         #[::mltest::__private::linkme::distributed_slice(::mltest::__private::IGNORED_TESTS)]
