@@ -234,6 +234,41 @@ impl ColumnRef {
         self.metric(|column| Metric::Max { column })
     }
 
+    /// Sum of the non-missing values (a column with no value is an error,
+    /// not a sum of 0: the check has nothing to measure). NaN or infinite
+    /// values make the check error, as for the mean.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("amount" => [Some(2.5), None, Some(4.0)]).unwrap());
+    /// let out = data.evaluate_one(data.column("amount").sum().between(0.0, 10.0));
+    /// assert!(out.passed());
+    /// assert_eq!(out.observed, Some(6.5));
+    /// ```
+    pub fn sum(&self) -> MetricRef {
+        self.metric(|column| Metric::Sum { column })
+    }
+
+    /// The share of distinct values among the non-missing values: 1 when
+    /// every value is unique, 1/n when all n are equal (Great Expectations'
+    /// `expect_column_proportion_of_unique_values_to_be_between`). Missing
+    /// values are neither counted nor distinct; a failure below the bound
+    /// shows rows whose value repeats.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("id" => [Some("a"), Some("b"), Some("a"), None]).unwrap());
+    /// let out = data.evaluate_one(data.column("id").unique_fraction().at_least(0.9));
+    /// assert!(!out.passed());
+    /// assert_eq!(out.observed, Some(2.0 / 3.0));
+    /// assert_eq!(out.examples.len(), 2); // rows 0 and 2 repeat "a"
+    /// ```
+    pub fn unique_fraction(&self) -> MetricRef {
+        self.metric(|column| Metric::UniqueFraction { column })
+    }
+
     /// Quantile `q` (linear interpolation, as numpy's default).
     pub fn quantile(&self, q: f64) -> MetricRef {
         self.metric(|column| Metric::Quantile { column, q })

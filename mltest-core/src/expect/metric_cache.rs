@@ -18,14 +18,16 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::engine::{Evaluator, Figures, Table, decide_flat_from, decide_groups_from};
-use super::{CheckOutcome, EvalOptions, Expectation, Metric, Segment, Status};
-use crate::Dataset;
+use super::figures::Figures;
+use super::{Expectation, Metric};
+use crate::data::dataset::CacheIdentity;
 use crate::data::parse_cache::CacheMode;
 
-/// 2: the data's meaning changed with the load plan (see the parse cache's
-/// format), and duplicate checks keep the rows that take part (`vals`).
-const FORMAT: u32 = 2;
+/// 3: figures are keyed by name in a map (`{"n": 3, "hits": 1}`) and
+/// groups carry their typed value; 2: the data's meaning changed with the
+/// load plan (see the parse cache's format), and duplicate checks keep the
+/// rows that take part (`vals`). An entry of another format is rebuilt.
+const FORMAT: u32 = 3;
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 struct Entries {
@@ -33,11 +35,47 @@ struct Entries {
     figures: BTreeMap<String, Figures>,
 }
 
+/// The figures kept for one data identity.
+pub(crate) struct Cache {
+    dir: PathBuf,
+    identity: String,
+    entries: Entries,
+}
+
+impl Cache {
+    /// The cache of the data set `identity` (empty when there is none yet,
+    /// or when its file is unreadable or of another format).
+    pub(crate) fn open(identity: &CacheIdentity) -> Cache {
+        Cache {
+            entries: read(&path(&identity.dir, &identity.key)),
+            dir: identity.dir.clone(),
+            identity: identity.key.clone(),
+        }
+    }
+
+    /// The figures measured for `e` before, if any.
+    pub(crate) fn get(&self, e: &Expectation) -> Option<&Figures> {
+        key(e).and_then(|k| self.entries.figures.get(&k))
+    }
+
+    /// Stores newly measured figures (merged with what other processes
+    /// stored meanwhile).
+    pub(crate) fn put<'a>(&self, new: impl IntoIterator<Item = (&'a Expectation, &'a Figures)>) {
+        let new: BTreeMap<String, Figures> = new
+            .into_iter()
+            .filter_map(|(e, f)| Some((key(e)?, f.clone())))
+            .collect();
+        write(&self.dir, &self.identity, new);
+    }
+}
+
 fn path(dir: &Path, identity: &str) -> PathBuf {
     dir.join(format!("{}.metrics", &identity[..32.min(identity.len())]))
 }
 
 /// The key of a check: its metric and segment (not its bound or label).
+/// Schema checks (no figures) and association checks (always computed)
+/// have none.
 fn key(e: &Expectation) -> Option<String> {
     if matches!(
         e.metric,
@@ -91,104 +129,6 @@ fn write(dir: &Path, identity: &str, new: BTreeMap<String, Figures>) {
             dir.display()
         );
     }
-}
-
-/// Evaluates `expectations` on `data` through the metric cache.
-pub(crate) fn evaluate(
-    data: &Dataset,
-    identity: &crate::data::dataset::CacheIdentity,
-    expectations: Vec<Expectation>,
-    options: EvalOptions,
-) -> Vec<CheckOutcome> {
-    let (dir, identity) = (identity.dir.clone(), identity.key.as_str());
-    let cached = read(&path(&dir, identity));
-    let mut outcomes: Vec<Option<CheckOutcome>> = vec![None; expectations.len()];
-    let mut todo: Vec<usize> = Vec::new();
-    let mut schema_only: Vec<usize> = Vec::new();
-    for (i, e) in expectations.iter().enumerate() {
-        match key(e).and_then(|k| cached.figures.get(&k)) {
-            Some(Figures::Flat(f)) => outcomes[i] = Some(decide_flat_from(e, f)),
-            Some(Figures::Groups(g)) => {
-                let Segment::EachOf { column, .. } = &e.segment else {
-                    todo.push(i);
-                    continue;
-                };
-                outcomes[i] = Some(decide_groups_from(e, column, g));
-            }
-            None if matches!(e.metric, Metric::Schema { .. }) => schema_only.push(i),
-            None => todo.push(i),
-        }
-        if let Some(o) = outcomes[i].as_mut() {
-            o.from_cache = true;
-        }
-    }
-    if !schema_only.is_empty() {
-        // Column types are known without reading a value.
-        let empty = polars::prelude::DataFrame::empty_with_schema(&data.column_schema());
-        let ev = Evaluator::new(Table::from_frame(&empty), options);
-        let exps: Vec<Expectation> = schema_only
-            .iter()
-            .map(|&i| expectations[i].clone())
-            .collect();
-        for (&i, o) in schema_only.iter().zip(ev.run(exps)) {
-            outcomes[i] = Some(o);
-        }
-    }
-    let needs_data = !todo.is_empty()
-        || outcomes
-            .iter()
-            .flatten()
-            .any(|o| o.from_cache && o.status != Status::Pass);
-    if needs_data {
-        // Only the columns the checks to compute (or to illustrate) read:
-        // on a data set served by the parse cache, the others stay on disk.
-        let mut columns: Option<Vec<String>> = Some(Vec::new());
-        let readers = todo.iter().map(|&i| &expectations[i]).chain(
-            outcomes
-                .iter()
-                .flatten()
-                .filter(|o| o.from_cache && o.status != Status::Pass)
-                .map(|o| &o.expectation),
-        );
-        for e in readers {
-            match (e.columns(), columns.as_mut()) {
-                (Some(c), Some(all)) => all.extend(c),
-                _ => columns = None,
-            }
-        }
-        let frame = data.frame_of(columns.as_deref());
-        let ev = Evaluator::new(Table::from_frame(&frame), options);
-        if !todo.is_empty() {
-            let exps: Vec<Expectation> = todo.iter().map(|&i| expectations[i].clone()).collect();
-            let (computed, figures) = ev.run_recording(exps);
-            let mut store = BTreeMap::new();
-            for ((&i, o), f) in todo.iter().zip(computed).zip(figures) {
-                if let (Some(k), Some(f)) = (key(&expectations[i]), f) {
-                    store.insert(k, f);
-                }
-                outcomes[i] = Some(o);
-            }
-            write(&dir, identity, store);
-        }
-        // Failures decided from cached figures still show example rows.
-        for o in outcomes.iter_mut().flatten() {
-            if o.from_cache && o.status != Status::Pass {
-                ev.attach_examples(o);
-            }
-        }
-    }
-    outcomes
-        .into_iter()
-        .zip(&expectations)
-        .map(|(o, e)| {
-            o.unwrap_or_else(|| {
-                CheckOutcome::errored(
-                    e.clone(),
-                    super::CheckError::Invalid("not evaluated".into()),
-                )
-            })
-        })
-        .collect()
 }
 
 /// Whether evaluation goes through the metric cache.

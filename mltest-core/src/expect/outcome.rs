@@ -75,7 +75,10 @@ pub struct ExampleRow {
 /// The figure of one group for per-segment checks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SegmentFigure {
+    /// `column == value`, as reports print it.
     pub segment: String,
+    /// The group's value, to select its rows again.
+    pub group: super::GroupValue,
     pub rows: u64,
     pub observed: f64,
     pub passed: bool,

@@ -3,7 +3,17 @@
 //! ratio η, Cramér's V), computed by its own queries on the evaluator's
 //! frame. A stage of the engine of its own: the main plan never sees it.
 
-use super::*;
+use polars::prelude::*;
+
+use super::Evaluator;
+use super::compile::count_true;
+use super::execute::scalar;
+use super::table::CollectOn;
+use crate::data::DType;
+use crate::expect::Expectation;
+use crate::expect::outcome::{CheckError, CheckOutcome};
+use crate::text;
+use std::collections::BTreeMap;
 
 /// One feature's association with the label, or why it has none.
 enum Association<'a> {

@@ -16,60 +16,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::expect::KLL_K;
+use crate::expect::figures::{FigureSet, GroupValue, Key};
 use datasketches::common::SearchCriteria;
 use datasketches::kll::{KllFloat, KllSketch};
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The sketch size: DataSketches' default, a single-quantile rank error of
-/// about 1.33% at 99% confidence, a few KiB per sketch.
-pub const KLL_K: u16 = 200;
-
-/// How an approximate figure was estimated and how far it may be off.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Estimate {
-    /// E.g. `KLL sketch (k = 200)`.
-    pub method: String,
-    /// Values the sketch summarised.
-    pub values: u64,
-    /// Normalised rank error ε (0 when the sketch kept every value).
-    pub rank_error: f64,
-    /// Confidence of the rank error bound.
-    pub confidence: f64,
-    /// The sketch's quantile at rank `q − ε`: the true value is at least this.
-    pub low: f64,
-    /// The sketch's quantile at rank `q + ε`: the true value is at most this.
-    pub high: f64,
-}
-
-impl Estimate {
-    /// True when the bound cuts through `[low, high]`, so an exact quantile
-    /// could be decided the other way.
-    pub fn straddles(&self, bound: &super::Bound) -> bool {
-        bound.holds(self.low) != bound.holds(self.high)
-    }
-
-    /// `KLL sketch (k = 200) of 14,000,000 values: rank error ±1.33% (99%
-    /// confidence), so the quantile lies in [36, 39]`.
-    pub fn describe(&self) -> String {
-        if self.rank_error == 0.0 {
-            return format!(
-                "{} of {} values: small enough to be kept whole, so exact",
-                self.method,
-                crate::text::thousands(self.values)
-            );
-        }
-        format!(
-            "{} of {} values: rank error ±{:.2}% ({:.0}% confidence), so the quantile lies in [{}, {}]",
-            self.method,
-            crate::text::thousands(self.values),
-            self.rank_error * 100.0,
-            self.confidence * 100.0,
-            crate::text::fig(self.low),
-            crate::text::fig(self.high)
-        )
-    }
-}
 
 type Sketch = KllSketch<KllFloat<f64>>;
 
@@ -79,18 +30,15 @@ pub(crate) enum FeedKey {
     All,
     /// One sketch over the rows where the predicate holds.
     Where(Expr),
-    /// One sketch per value of a column, labelled as the group-by labels groups.
+    /// One sketch per value of a column, keyed as the group-by's groups.
     EachOf(String),
 }
 
 /// The sketches of one quantile check, filled while the query streams.
 pub(crate) struct SketchFeed {
     q: f64,
-    by: Mutex<HashMap<String, Sketch>>,
+    by: Mutex<HashMap<Option<GroupValue>, Sketch>>,
 }
-
-/// The label of the single sketch of a check without groups.
-const ALL: &str = "";
 
 impl SketchFeed {
     pub(crate) fn new(q: f64) -> Arc<Self> {
@@ -125,8 +73,8 @@ impl SketchFeed {
         let name = cols[0].name().clone();
         let values: Vec<Option<f64>> = cols[0].f64()?.iter().collect();
         let mut fed = vec![false; values.len()];
-        let mut local: Vec<(String, Sketch)> = Vec::new();
-        let mut sketch_rows = |label: String, rows: &mut dyn Iterator<Item = usize>| {
+        let mut local: Vec<(Option<GroupValue>, Sketch)> = Vec::new();
+        let mut sketch_rows = |label: Option<GroupValue>, rows: &mut dyn Iterator<Item = usize>| {
             let mut s = new_sketch();
             for r in rows {
                 if let Some(v) = values[r]
@@ -139,10 +87,10 @@ impl SketchFeed {
             local.push((label, s));
         };
         match cols.get(1) {
-            None => sketch_rows(ALL.into(), &mut (0..values.len())),
+            None => sketch_rows(None, &mut (0..values.len())),
             Some(mask) if !grouped => {
                 let mask: Vec<bool> = mask.bool()?.iter().map(|b| b.unwrap_or(false)).collect();
-                sketch_rows(ALL.into(), &mut (0..values.len()).filter(|&r| mask[r]));
+                sketch_rows(None, &mut (0..values.len()).filter(|&r| mask[r]));
             }
             Some(key) => {
                 let key = key.as_materialized_series();
@@ -157,8 +105,8 @@ impl SketchFeed {
                             (first as usize..(first + len) as usize).collect(),
                         ),
                     };
-                    let label = super::engine::any_to_label(&key.get(first)?);
-                    sketch_rows(label, &mut rows.into_iter());
+                    let label = super::table::group_value(&key.get(first)?);
+                    sketch_rows(Some(label), &mut rows.into_iter());
                 }
             }
         }
@@ -191,23 +139,23 @@ impl SketchFeed {
             .unwrap_or(0)
     }
 
-    /// The figures of the sketch labelled `label` (`""` without groups):
-    /// `stat`, `stat_lo`, `stat_hi`, `rank_err`, `sketch_n`.
-    pub(crate) fn figures(&self, label: &str) -> Vec<(String, Option<f64>)> {
+    /// The figures of the sketch of group `group` (`None` without groups):
+    /// the quantile, its range, the rank error and the values summarised.
+    pub(crate) fn figures(&self, group: Option<&GroupValue>) -> FigureSet {
         let guard = self.by.lock().ok();
-        let Some(s) = guard.as_ref().and_then(|m| m.get(label)) else {
-            return vec![("sketch_n".into(), Some(0.0))];
+        let sketch = guard.as_ref().and_then(|m| m.get(&group.cloned()));
+        let Some((s, est)) = sketch.and_then(|s| Some((s, estimate(s, self.q)?))) else {
+            return [(Key::SketchValues, Some(0.0))].into_iter().collect();
         };
-        let Some(est) = estimate(s, self.q) else {
-            return vec![("sketch_n".into(), Some(0.0))];
-        };
-        vec![
-            ("stat".into(), Some(est.0)),
-            ("stat_lo".into(), Some(est.1)),
-            ("stat_hi".into(), Some(est.2)),
-            ("rank_err".into(), Some(est.3)),
-            ("sketch_n".into(), Some(s.n() as f64)),
+        [
+            (Key::Stat, Some(est.0)),
+            (Key::StatLow, Some(est.1)),
+            (Key::StatHigh, Some(est.2)),
+            (Key::RankError, Some(est.3)),
+            (Key::SketchValues, Some(s.n() as f64)),
         ]
+        .into_iter()
+        .collect()
     }
 
     /// Labels of every sketch (for grouped checks).
@@ -216,7 +164,7 @@ impl SketchFeed {
         let mut v: Vec<String> = self
             .by
             .lock()
-            .map(|m| m.keys().cloned().collect())
+            .map(|m| m.keys().flatten().map(|g| g.to_string()).collect())
             .unwrap_or_default();
         v.sort();
         v
@@ -266,19 +214,6 @@ fn estimate(s: &Sketch, q: f64) -> Option<(f64, f64, f64, f64)> {
     Some((point, low, high, eps))
 }
 
-/// The estimate a check reports, from its figures (`None` for exact figures).
-pub(crate) fn estimate_from(get: &dyn Fn(&str) -> Option<f64>) -> Option<Estimate> {
-    let eps = get("rank_err")?;
-    Some(Estimate {
-        method: format!("KLL sketch (k = {KLL_K})"),
-        values: get("sketch_n").unwrap_or(0.0) as u64,
-        rank_error: eps,
-        confidence: 0.99,
-        low: get("stat_lo")?,
-        high: get("stat_hi")?,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,10 +245,9 @@ mod tests {
         let fed = run(&feed, df!("x" => v).unwrap(), FeedKey::All, "x");
         assert_eq!(fed, 100);
         assert_eq!(feed.total(), 100);
-        let f = feed.figures("");
-        let get = |k: &str| f.iter().find(|(n, _)| n == k).and_then(|(_, v)| *v);
-        assert_eq!(get("stat"), Some(50.5));
-        assert_eq!(get("rank_err"), Some(0.0));
+        let f = feed.figures(None);
+        assert_eq!(f.get(Key::Stat), Some(50.5));
+        assert_eq!(f.get(Key::RankError), Some(0.0));
         // 0.9 quantile: h = 89.1 → 90 + 0.1 × (91 − 90).
         let feed = SketchFeed::new(0.9);
         run(
@@ -322,8 +256,8 @@ mod tests {
             FeedKey::All,
             "x",
         );
-        let f = feed.figures("");
-        assert!((f[0].1.unwrap() - 90.1).abs() < 1e-12);
+        let f = feed.figures(None);
+        assert!((f.get(Key::Stat).unwrap() - 90.1).abs() < 1e-12);
     }
 
     #[test]
@@ -334,13 +268,7 @@ mod tests {
         for q in [0.1, 0.5, 0.99] {
             let feed = SketchFeed::new(q);
             run(&feed, df!("x" => x.clone()).unwrap(), FeedKey::All, "x");
-            let e = estimate_from(&|k: &str| {
-                feed.figures("")
-                    .into_iter()
-                    .find(|(n, _)| n == k)
-                    .and_then(|(_, v)| v)
-            })
-            .unwrap();
+            let e = crate::expect::decide::estimate(&feed.figures(None)).unwrap();
             let truth = q * (n - 1) as f64;
             assert!(e.rank_error > 0.01 && e.rank_error < 0.02, "{e:?}");
             assert!(
@@ -364,9 +292,11 @@ mod tests {
         let fed = run(&feed, df, FeedKey::EachOf("g".into()), "x");
         assert_eq!(fed, 6);
         assert_eq!(feed.labels(), vec!["\"a\"", "\"b\"", "(missing)"]);
-        assert_eq!(feed.figures("\"a\"")[0].1, Some(2.0));
-        assert_eq!(feed.figures("\"b\"")[0].1, Some(15.0));
-        assert_eq!(feed.figures("(missing)")[0].1, Some(5.0));
+        let text = |s: &str| GroupValue::Text(s.into());
+        assert_eq!(feed.figures(Some(&text("a"))).get(Key::Stat), Some(2.0));
+        assert_eq!(feed.figures(Some(&text("b"))).get(Key::Stat), Some(15.0));
+        let missing = feed.figures(Some(&GroupValue::Missing));
+        assert_eq!(missing.get(Key::Stat), Some(5.0));
     }
 
     #[test]
@@ -375,12 +305,12 @@ mod tests {
         let feed = SketchFeed::new(0.5);
         let fed = run(&feed, df, FeedKey::Where(col("k")), "x");
         assert_eq!(fed, 3);
-        assert_eq!(feed.figures("")[0].1, Some(3.0));
+        assert_eq!(feed.figures(None).get(Key::Stat), Some(3.0));
     }
 
     #[test]
     fn straddling_is_detected() {
-        let e = Estimate {
+        let e = crate::expect::Estimate {
             method: "m".into(),
             values: 1,
             rank_error: 0.01,
@@ -388,8 +318,8 @@ mod tests {
             low: 36.0,
             high: 39.0,
         };
-        assert!(e.straddles(&super::super::Bound::AtMost { max: 38.0 }));
-        assert!(!e.straddles(&super::super::Bound::AtMost { max: 40.0 }));
+        assert!(e.straddles(&crate::expect::Bound::AtMost { max: 38.0 }));
+        assert!(!e.straddles(&crate::expect::Bound::AtMost { max: 40.0 }));
         assert!(e.describe().contains("[36, 39]"), "{}", e.describe());
     }
 }
