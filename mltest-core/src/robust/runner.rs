@@ -130,9 +130,9 @@ fn seed_rng(seed: u64) -> TestRng {
 
 /// One measurement of a violation rate: a model, the rows to sample, the
 /// perturbation, and how many cases to draw with which seed. [`run`](Self::run)
-/// takes the steps of the module doc in order: [sample](Self::sample) the
-/// rows, [perturb](Self::perturb_cases) them, [predict](Self::predict) both
-/// batches, [shrink](Self::shrink) the most telling violations.
+/// takes the steps of the module doc in order, one method each: sample the
+/// rows, perturb them, predict both batches, shrink the most telling
+/// violations.
 ///
 /// ```
 /// use mltest_core::Dataset;
