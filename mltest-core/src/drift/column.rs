@@ -32,7 +32,7 @@ pub enum Power {
 /// The comparison of one column: every figure the report prints, with an
 /// accessor each (the fields stay public for pattern matching and serde;
 /// the accessors are the documented way to read them, and the figures that
-/// live in [`extra`](Self::extra) are reachable only through them).
+/// live in `extra` are reachable only through them).
 ///
 /// Which figures a column has depends on its kind:
 ///
