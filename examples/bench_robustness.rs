@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use mltest::model::ReferenceModel;
 use mltest::prelude::*;
-use mltest::robust::{TrainingFacts, flip_rate};
+use mltest::robust::{TrainingFacts, Trial};
 use mltest::store::ModelStore;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,16 +23,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut runs = Vec::new();
     for seed in 0..15u64 {
         let t = Instant::now();
-        let r = flip_rate(
-            &model,
-            &facts,
-            data.frame(),
-            data.info(),
-            &p,
-            1_000,
-            seed,
-            3,
-        )?;
+        let r = Trial::new(&model, &data, &p)
+            .facts(&facts)
+            .cases(1_000)
+            .seed(seed)
+            .examples(3)
+            .run()?;
         runs.push((t.elapsed().as_secs_f64(), r.throughput, r.rate));
     }
     runs.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -5,8 +5,9 @@
 //!
 //! `cargo run --release --example train_candidate -- [--store DIR]`
 
+use mltest::data::train_test_split;
 use mltest::model::Model;
-use mltest::model::train::{TrainConfig, evaluate, split, train};
+use mltest::model::train::{TrainConfig, evaluate, train};
 use mltest::store::ModelStore;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,7 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{} A/B candidate: text features from Review Text only (no Title).",
         config.notes
     );
-    let (train_rows, test_rows) = split(data.frame(), config.seed, config.test_fraction)?;
+    let (train_rows, test_rows) =
+        train_test_split(data.frame(), config.seed, config.test_fraction)?;
     let mut model = train(&train_rows, &config, data.info())?;
     let held_out = evaluate(&model, &test_rows, &config.label)?;
     model

@@ -2,7 +2,7 @@
 //! `cargo run --release --example write_fixtures`. A test checks that the
 //! committed files equal the generator's output, so they cannot drift.
 
-use mltest::generator::ReviewsSpec;
+use mltest::data::generator::ReviewsSpec;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::path::Path::new("fixtures/reviews_sample.csv");

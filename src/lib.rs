@@ -43,16 +43,87 @@
 
 pub use mltest_macros::{data_expectation, drift, robustness};
 
-pub use mltest_core::data::{
-    self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions, generator,
-};
+pub use mltest_core::data::{self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions};
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{
-    ab, clock, drift, junit, libtest, model, outdir, prereq, progress, record, report, robust,
-    runner, stats, store,
-};
+pub use mltest_core::{ab, drift, model, prereq, rng, robust, stats, store};
+
+/// Running registered `#[data_expectation]` checks outside `cargo test` (a
+/// pipeline's data gate includes a test file as a module and runs its
+/// checks) and publishing their records.
+///
+/// ```no_run
+/// use mltest::checks::{evaluate_checks, publish, registered_data_checks};
+/// // Every check linked into this binary (a pipeline includes
+/// // `tests/data_quality.rs` as a module), one pass per data set.
+/// let checks = registered_data_checks();
+/// let runs = evaluate_checks(&checks);
+/// for (run, check) in runs.iter().zip(&checks) {
+///     publish(run, check.file, check.line); // records + JUnit
+/// }
+/// let failed = runs.iter().filter(|r| r.fails_test()).count();
+/// assert_eq!(failed, 0, "{}", runs.iter().map(|r| r.report()).collect::<String>());
+/// ```
+pub mod checks {
+    pub use mltest_core::runner::{
+        CheckRun, DataCheck, evaluate_check, evaluate_checks, publish, publish_records,
+        registered_data_checks,
+    };
+}
+
+/// Records: one JSON file per check, which JUnit, the HTML report and your
+/// own tooling read.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// assert!(mltest::record::read_all(dir.path()).is_empty());
+/// ```
+pub mod record {
+    pub use mltest_core::libtest::{Outcome, Skipped, TestResult};
+    pub use mltest_core::record::{
+        Record, Verdict, read_all, read_run, records_dir, write_test_records,
+    };
+}
+
+/// JUnit XML rebuilt from a binary's records (one testcase per test).
+pub mod junit {
+    pub use mltest_core::junit::{junit_path, rebuild, render};
+}
+
+/// The HTML report and the terminal summary, built from records.
+pub mod report {
+    pub use mltest_core::report::{latest_records, summary, use_colour, write_html};
+}
+
+/// Where records, JUnit, reports and caches go, and the run they belong to.
+///
+/// ```
+/// assert!(mltest::outdir::out_dir().ends_with("mltest") || std::env::var_os("MLTEST_OUT").is_some());
+/// ```
+pub mod outdir {
+    pub use mltest_core::outdir::{binary_name, out_dir, run_id};
+}
+
+/// Progress bars for long work, off unless a program turns them on (and
+/// drawn only on a terminal).
+pub mod progress {
+    pub use mltest_core::progress::enable;
+}
+
+/// Every environment variable mltest reads, with its meaning (the README's table).
+pub mod config {
+    pub use mltest_core::config::{Scope, VARS, Var};
+}
+
+/// Helpers this repository's own examples and tests use (the pipeline's run
+/// record, its progress spinner). Not a public API: it changes without notice.
+#[doc(hidden)]
+pub mod __repo {
+    pub use mltest_core::clock::iso_now;
+    pub use mltest_core::outdir::write_atomic;
+    pub use mltest_core::progress::spinner;
+}
 
 /// Built-in data sets, usable as fixtures.
 pub mod datasets {

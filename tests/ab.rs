@@ -22,7 +22,8 @@ use mltest::ab::{
     AbVerdict, Arm, CompareOptions, Require, TrafficTest, assign, compare_models,
     compare_models_with, run_model_ab, sample_size,
 };
-use mltest::model::train::{TrainConfig, split};
+use mltest::data::train_test_split;
+use mltest::model::train::TrainConfig;
 use mltest::model::{Model, ReferenceModel};
 use mltest::stats::McNemarTest;
 use mltest::store::ModelStore;
@@ -30,7 +31,7 @@ use mltest::store::ModelStore;
 fn held_out() -> polars::prelude::DataFrame {
     let data = mltest::data::load_cached(&mltest::datasets::reviews()).expect("reviews data");
     let config = TrainConfig::reviews();
-    split(data.frame(), config.seed, config.test_fraction)
+    train_test_split(data.frame(), config.seed, config.test_fraction)
         .expect("split")
         .1
 }

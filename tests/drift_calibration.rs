@@ -69,7 +69,7 @@ fn false_alarm_rates_on_random_halves_match_alpha() {
 /// (asymptotic path).
 #[test]
 fn ks_p_values_are_calibrated_on_continuous_data_both_paths() {
-    use mltest::data::generator::SplitMix64;
+    use mltest::rng::SplitMix64;
     let (lo, hi) = band(SEEDS, ALPHA);
     for n in [300usize, 12_000] {
         let mut rng = SplitMix64::new(n as u64);

@@ -216,7 +216,7 @@ fn promotion_is_gated_by_recorded_checks_and_audited() {
     let history = store.history("m").unwrap();
     let summary: Vec<(String, Option<u64>, u64)> = history
         .iter()
-        .map(|h| (h.action.clone(), h.from, h.to))
+        .map(|h| (h.action.to_string(), h.from, h.to))
         .collect();
     assert_eq!(
         summary,
@@ -493,7 +493,7 @@ fn four_processes_saving_at_once_get_distinct_complete_versions() {
 #[test]
 fn sigkill_during_save_leaves_every_version_complete_or_absent() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = mltest::generator::SplitMix64::new(42);
+    let mut rng = mltest::rng::SplitMix64::new(42);
     let mut killed_mid_run = 0;
     let mut interrupted_saves = 0;
     for _ in 0..60 {

@@ -12,7 +12,11 @@ use mltest::data::parse_cache::CacheMode;
 use mltest::{DataSource, Dataset};
 
 fn cache_note(d: &Dataset) -> String {
-    d.info().cache.clone().unwrap_or_default()
+    d.info()
+        .cache
+        .as_ref()
+        .map(|c| c.note())
+        .unwrap_or_default()
 }
 
 fn write(path: &Path, text: &str) {

@@ -53,8 +53,8 @@ fn report_fixture_petite_drift(general: &Side, general_petite: &Side) -> Drift {
 
 fn records() -> Vec<mltest::record::Record> {
     let mut out = Vec::new();
-    for c in mltest::runner::registered_data_checks() {
-        out.extend(mltest::runner::evaluate_check(c).records(c.file, c.line));
+    for c in mltest::checks::registered_data_checks() {
+        out.extend(mltest::checks::evaluate_check(c).records(c.file, c.line));
     }
     for c in mltest::robust::registered_robustness_checks() {
         out.push(mltest::robust::evaluate_robustness(c).record(c.file, c.line));

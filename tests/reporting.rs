@@ -4,11 +4,11 @@
 use std::path::Path;
 use std::process::Command;
 
+use mltest::checks::{DataCheck, evaluate_check, registered_data_checks};
 use mltest::expect::Status;
 use mltest::junit;
 use mltest::prelude::*;
 use mltest::record::{self, Verdict};
-use mltest::runner::{DataCheck, evaluate_check, registered_data_checks};
 
 fn small() -> DataSource {
     DataSource::generated(ReviewsSpec::new(400, 5).null_rate("Age", Some("Dresses"), 0.25))
@@ -253,7 +253,7 @@ fn xmllint(path: &Path) {
 /// property name is unique (two checks of one kind in one test included).
 #[test]
 fn junit_counts_what_libtest_counts() {
-    use mltest::libtest::{Outcome, Skipped, TestResult};
+    use mltest::record::{Outcome, Skipped, TestResult};
     let records = |name: &str| {
         let c = find(name);
         evaluate_check(c).records(c.file, c.line)

@@ -165,8 +165,8 @@ fn the_champion_is_no_more_fragile_than_reviews_1(p: Perturb) -> Perturb {
 /// was evaluated on), against overall.
 #[test]
 fn no_department_is_much_worse_served_than_overall() {
+    use mltest::data::train_test_split;
     use mltest::model::ReferenceModel;
-    use mltest::model::train::split;
     use mltest::robust::slice_accuracy;
     let reason = "Each department with at least 100 held-out rows must be within 4 points of \
                   overall accuracy. reviews@1: overall 0.890, weakest Dresses 0.873 (1,277 rows), \
@@ -175,7 +175,7 @@ fn no_department_is_much_worse_served_than_overall() {
                   product line the model serves worse.";
     let model = ReferenceModel::load(&mltest::store::ModelStore::from_env(), "reviews@1").unwrap();
     let data = mltest::data::load_cached(&reviews()).unwrap();
-    let (_, test) = split(data.frame(), 42, 0.2).unwrap();
+    let (_, test) = train_test_split(data.frame(), 42, 0.2).unwrap();
     let slices = slice_accuracy(&model, &test, "Recommended IND", "Department Name", 100).unwrap();
     let record = slices.record(
         "no_department_is_much_worse_served_than_overall",
@@ -185,7 +185,7 @@ fn no_department_is_much_worse_served_than_overall() {
         file!(),
         line!(),
     );
-    mltest::runner::publish_records(&[record]);
+    mltest::checks::publish_records(&[record]);
     assert!(
         slices.failing(0.04).is_empty(),
         "{}",

@@ -1,11 +1,11 @@
 //! The flip-rate runner itself, on a model trained on generated data:
 //! determinism per seed, shrinking to a minimal edit, and the interval.
 
-use mltest::generator::ReviewsSpec;
+use mltest::data::generator::ReviewsSpec;
 use mltest::model::ReferenceModel;
 use mltest::model::train::{TrainConfig, train};
 use mltest::prelude::*;
-use mltest::robust::{TrainingFacts, flip_rate};
+use mltest::robust::{CellChange, TrainingFacts, Trial};
 
 fn setup() -> (ReferenceModel, Dataset) {
     let src = DataSource::generated(ReviewsSpec::new(2_000, 8));
@@ -41,8 +41,15 @@ fn the_same_seed_gives_the_same_result_and_another_seed_another() {
     let p = Perturb::new()
         .text("Review Text", typos(1..=3))
         .numeric("Age", noise(5.0));
-    let run =
-        |seed| flip_rate(&model, &facts, data.frame(), data.info(), &p, 500, seed, 3).unwrap();
+    let run = |seed| {
+        Trial::new(&model, &data, &p)
+            .facts(&facts)
+            .cases(500)
+            .seed(seed)
+            .examples(3)
+            .run()
+            .unwrap()
+    };
     let (a, b, c) = (run(7), run(7), run(8));
     assert_eq!(
         (a.cases, a.flips, &a.examples),
@@ -104,21 +111,17 @@ fn flipping_examples_are_shrunk_to_a_minimal_edit() {
         positive_class: "1".into(),
     }));
     let p = Perturb::new().text("Review Text", typos(1..=3));
-    let r = flip_rate(
-        &model,
-        &TrainingFacts::default(),
-        data.frame(),
-        data.info(),
-        &p,
-        1_000,
-        3,
-        5,
-    )
-    .unwrap();
+    let r = Trial::new(&model, &data, &p)
+        .facts(&TrainingFacts::default())
+        .cases(1_000)
+        .seed(3)
+        .examples(5)
+        .run()
+        .unwrap();
     assert!(r.flips > 5, "{} flips", r.flips);
     assert_eq!(r.examples.len(), 5);
     for e in &r.examples {
-        let (_, before, after) = &e.changes[0];
+        let CellChange { before, after, .. } = &e.changes[0];
         let (before, after): (String, String) = (
             serde_json::from_str(before).unwrap(),
             serde_json::from_str(after).unwrap(),
@@ -141,10 +144,16 @@ fn shrunk_examples_of_a_real_model_still_flip() {
     let (model, data) = setup();
     let facts = TrainingFacts::of(&model);
     let p = Perturb::new().text("Review Text", typos(1..=3));
-    let r = flip_rate(&model, &facts, data.frame(), data.info(), &p, 1_000, 3, 5).unwrap();
+    let r = Trial::new(&model, &data, &p)
+        .facts(&facts)
+        .cases(1_000)
+        .seed(3)
+        .examples(5)
+        .run()
+        .unwrap();
     assert!(!r.examples.is_empty());
     for e in &r.examples {
-        let (_, before, after) = &e.changes[0];
+        let CellChange { before, after, .. } = &e.changes[0];
         assert!(edit_distance(before, after) <= 6, "{before} → {after}");
         assert!(
             (e.p_before >= 0.5) != (e.p_after >= 0.5),
@@ -158,7 +167,12 @@ fn a_missing_perturbed_column_is_a_clear_error() {
     let (model, data) = setup();
     let facts = TrainingFacts::of(&model);
     let p = Perturb::new().text("Review Txt", typos(1..=1));
-    let e = flip_rate(&model, &facts, data.frame(), data.info(), &p, 10, 1, 1)
+    let e = Trial::new(&model, &data, &p)
+        .facts(&facts)
+        .cases(10)
+        .seed(1)
+        .examples(1)
+        .run()
         .unwrap_err()
         .to_string();
     assert!(
@@ -208,7 +222,7 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
         baseline: Some("m@2"),
         margin: 0.005,
         body: perturb,
-        attrs: mltest::libtest::TestAttrs::default(),
+        attrs: mltest::__private::TestAttrs::default(),
     };
     let run = evaluate_robustness_on(&check, &store, None);
     let rate = run.result.as_ref().unwrap().rate;

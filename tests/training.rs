@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use mltest::generator::ReviewsSpec;
-use mltest::model::train::{TrainConfig, TrainError, evaluate, split, train};
+use mltest::data::generator::ReviewsSpec;
+use mltest::data::train_test_split;
+use mltest::model::train::{TrainConfig, TrainError, evaluate, train};
 use mltest::model::{Model, ReferenceModel};
 use mltest::store::ModelStore;
 use mltest::{DataSource, Dataset};
@@ -29,7 +30,7 @@ fn generated(rows: usize, seed: u64) -> Dataset {
 #[test]
 fn a_loaded_model_predicts_bit_identical_probabilities() {
     let data = generated(3_000, 1);
-    let (tr, te) = split(data.frame(), 3, 0.2).unwrap();
+    let (tr, te) = train_test_split(data.frame(), 3, 0.2).unwrap();
     let model = train(&tr, &small_config(), data.info()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = ModelStore::open(dir.path());
@@ -75,7 +76,7 @@ fn probability_is_of_the_positive_class_whatever_the_first_row_says() {
             .frame()
             .take(&IdxCa::from_vec("i".into(), order))
             .unwrap();
-        let (tr, te) = split(&shuffled, 5, 0.2).unwrap();
+        let (tr, te) = train_test_split(&shuffled, 5, 0.2).unwrap();
         // The split shuffles; put the chosen row first in the training rows again.
         let row = shuffled.slice(0, 1);
         let tr = row.vstack(&tr).unwrap();
@@ -325,7 +326,7 @@ fn an_interrupted_run_leaves_no_version_says_interrupted_and_the_next_run_succee
         .checks("reviews@1")
         .unwrap()
         .into_iter()
-        .map(|c| (c.kind, c.passed))
+        .map(|c| (c.kind.to_string(), c.passed))
         .collect();
     assert_eq!(
         checks,

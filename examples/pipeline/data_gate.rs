@@ -2,7 +2,7 @@
 //! `tests/data_quality.rs` (the same declarations, included as a module by
 //! main.rs) in one pass per data set. Needs only the expectation runtime.
 
-use mltest::runner::{CheckRun, evaluate_checks, publish, registered_data_checks};
+use mltest::checks::{CheckRun, evaluate_checks, publish, registered_data_checks};
 
 pub struct GateResult {
     pub runs: Vec<CheckRun>,

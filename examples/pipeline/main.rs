@@ -157,7 +157,7 @@ fn watch_signals(run: run_record::Run) {
 }
 
 fn stamp() -> String {
-    mltest::clock::iso_now()
+    mltest::__repo::iso_now()
 }
 
 fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
@@ -165,7 +165,7 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
 
     println!(
         "step 1/3  data gate: {} checks from tests/data_quality.rs",
-        mltest::runner::registered_data_checks().len()
+        mltest::checks::registered_data_checks().len()
     );
     let t = Instant::now();
     let gate = data_gate::run();

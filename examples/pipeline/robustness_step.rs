@@ -19,7 +19,7 @@ pub fn run(id: &str, store: &ModelStore, time: &str) -> Result<(), String> {
     );
     for check in &checks {
         let run = evaluate_robustness_on(check, store, Some(id));
-        mltest::runner::publish_records(&[run.record(check.file, check.line)]);
+        mltest::checks::publish_records(&[run.record(check.file, check.line)]);
         let rate = run
             .result
             .as_ref()

@@ -40,7 +40,7 @@ pub struct Run {
 }
 
 fn now() -> String {
-    mltest::clock::iso_now()
+    mltest::__repo::iso_now()
 }
 
 impl Run {
@@ -100,7 +100,7 @@ impl Run {
             let r = self.record.lock().unwrap_or_else(|p| p.into_inner());
             serde_json::to_vec_pretty(&*r).map_err(std::io::Error::other)?
         };
-        mltest::outdir::write_atomic(&self.path, &json)
+        mltest::__repo::write_atomic(&self.path, &json)
     }
 }
 
@@ -126,7 +126,7 @@ fn mark_abandoned(dir: &Path) {
                 detail: "the process ended without finishing (killed); found by a later run".into(),
             });
             if let Ok(json) = serde_json::to_vec_pretty(&r) {
-                let _ = mltest::outdir::write_atomic(&path, &json);
+                let _ = mltest::__repo::write_atomic(&path, &json);
             }
         }
     }

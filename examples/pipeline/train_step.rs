@@ -2,9 +2,10 @@
 //! model and store modules only.
 
 use mltest::data::Dataset;
+use mltest::data::train_test_split;
 use mltest::model::Model;
 use mltest::model::ReferenceModel;
-use mltest::model::train::{TrainConfig, TrainError, split, train};
+use mltest::model::train::{TrainConfig, TrainError, train};
 use mltest::store::ModelStore;
 use polars::prelude::DataFrame;
 
@@ -20,8 +21,8 @@ pub fn run(
     store: &ModelStore,
     name: &str,
 ) -> Result<Trained, String> {
-    let (train_rows, test_rows) =
-        split(data.frame(), config.seed, config.test_fraction).map_err(|e| e.to_string())?;
+    let (train_rows, test_rows) = train_test_split(data.frame(), config.seed, config.test_fraction)
+        .map_err(|e| e.to_string())?;
     println!(
         "  split (seed {}): {} train / {} test rows",
         config.seed,
@@ -30,7 +31,7 @@ pub fn run(
     );
     // A spinner while linfa fits (it reports no progress of its own); indicatif
     // draws nothing when stderr is not a terminal, so CI logs stay clean.
-    let bar = mltest::progress::spinner(&format!(
+    let bar = mltest::__repo::spinner(&format!(
         "fitting logistic regression on {} rows × {} features",
         train_rows.height(),
         config.buckets + 40

@@ -141,9 +141,9 @@ pub fn render(binary: &str, records: &[Record], skipped: &[Skipped]) -> std::io:
         .map(|r| r.timestamp)
         .fold(f64::INFINITY, f64::min);
     let timestamp = if timestamp.is_finite() {
-        iso8601(timestamp)
+        crate::clock::iso8601(timestamp)
     } else {
-        iso8601(crate::clock::unix_now())
+        crate::clock::iso8601(crate::clock::unix_now())
     };
     let suite = BytesStart::new("testsuite").with_attributes([
         ("name", binary),
@@ -368,42 +368,9 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-/// Unix seconds → `YYYY-MM-DDTHH:MM:SS` (UTC), without a date crate.
-///
-/// ```
-/// assert_eq!(mltest_core::junit::iso8601(0.0), "1970-01-01T00:00:00");
-/// ```
-pub fn iso8601(unix: f64) -> String {
-    let secs = unix.max(0.0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn iso8601_matches_known_dates() {
-        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00");
-        assert_eq!(iso8601(1_700_000_000.0), "2023-11-14T22:13:20");
-        assert_eq!(iso8601(951_782_400.0), "2000-02-29T00:00:00");
-    }
 
     #[test]
     fn control_characters_are_replaced() {

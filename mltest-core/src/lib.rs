@@ -7,9 +7,11 @@
 
 pub mod ab;
 pub mod clock;
+pub mod config;
 pub mod data;
 pub mod drift;
 pub mod expect;
+mod hash;
 pub mod junit;
 pub mod libtest;
 pub mod model;
@@ -18,6 +20,7 @@ pub mod prereq;
 pub mod progress;
 pub mod record;
 pub mod report;
+pub mod rng;
 pub mod robust;
 pub mod runner;
 pub mod stats;

@@ -163,7 +163,7 @@ pub static IGNORED_TESTS: [IgnoredTest];
 /// skipped, so under nextest (`NEXTEST_RUN_ID` set) every ignored test of
 /// the binary is listed.
 pub fn ignored_in_this_run() -> Vec<Skipped> {
-    let nextest = std::env::var_os("NEXTEST_RUN_ID").is_some();
+    let nextest = crate::config::under_nextest();
     let filter = Filter::of_process();
     if filter.run_ignored {
         return Vec::new();

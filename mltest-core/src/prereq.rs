@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// let _strict: bool = mltest_core::prereq::in_ci();
 /// ```
 pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+    crate::config::in_ci()
 }
 
 /// Reports a missing prerequisite: under CI a panic with `what` and `how`,

@@ -33,7 +33,7 @@ pub(crate) fn hash_and_scan(path: &Path, opts: &LoadOptions) -> std::io::Result<
         scan.feed(&buf[..n]);
     }
     scan.finish();
-    Ok((crate::text::hex(&hasher.finalize()), scan.found))
+    Ok((crate::hash::hex(&hasher.finalize()), scan.found))
 }
 
 struct Scan<'a> {

@@ -20,8 +20,12 @@ pub struct DataInfo {
     pub load_seconds: f64,
     /// How the parse cache served this load, when it did (see
     /// `data::parse_cache`): reports say when figures rest on cached columns.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cache: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::parse_cache::CacheUse::deserialize_lenient"
+    )]
+    pub cache: Option<super::parse_cache::CacheUse>,
     /// The checks streamed the file (never held in memory): quantiles are
     /// KLL estimates with a stated error.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -38,8 +42,8 @@ impl DataInfo {
             crate::text::thousands(self.rows as u64),
             if self
                 .cache
-                .as_deref()
-                .is_some_and(|c| c.starts_with("read from"))
+                .as_ref()
+                .is_some_and(super::parse_cache::CacheUse::is_hit)
             {
                 ", from the parse cache"
             } else if self.streamed {
@@ -110,7 +114,7 @@ impl std::fmt::Debug for Dataset {
 /// Identity of an in-memory frame: sha256 of its name and schema (hashing
 /// every value would cost a full pass for a figure only reports show).
 pub(crate) fn frame_fingerprint(name: &str, frame: &DataFrame) -> String {
-    crate::text::sha256_hex(format!("{name}:{:?}", frame.schema()).as_bytes())
+    crate::hash::sha256_hex(format!("{name}:{:?}", frame.schema()).as_bytes())
 }
 
 impl Dataset {
@@ -387,7 +391,7 @@ impl Dataset {
     /// assert_eq!((a.height(), b.height()), (75, 25));
     /// ```
     pub fn split_random(&self, seed: u64, held_out: f64) -> Result<(Dataset, Dataset), DataError> {
-        let (a, b) = crate::model::train::split(self.frame(), seed, held_out).map_err(|e| {
+        let (a, b) = super::train_test_split(self.frame(), seed, held_out).map_err(|e| {
             DataError::Polars {
                 origin: self.info.origin.clone(),
                 message: e.to_string(),
@@ -407,7 +411,7 @@ impl Dataset {
             info: DataInfo {
                 name: format!("{}[{what}]", self.info.name),
                 origin: format!("{} where {what}", self.info.origin),
-                sha256: crate::text::sha256_hex(format!("{}:{what}", self.info.sha256).as_bytes()),
+                sha256: crate::hash::sha256_hex(format!("{}:{what}", self.info.sha256).as_bytes()),
                 rows: frame.height(),
                 note: self.info.note.clone(),
                 load_seconds: self.info.load_seconds,

@@ -7,7 +7,6 @@ use polars::prelude::*;
 
 use super::csv_locate;
 use super::{DataError, DataInfo, DataSource, Dataset, LoadOptions, Location};
-use crate::text;
 
 /// Loads a source without the per-process cache (see [`super::load_cached`]),
 /// through the parse cache as `MLTEST_CACHE` and `MLTEST_CACHE_DIR` say.
@@ -24,15 +23,15 @@ pub(crate) fn load(source: &DataSource) -> Result<Dataset, DataError> {
 /// the load.
 ///
 /// ```
-/// use mltest_core::data::{load_with, parse_cache::CacheMode};
+/// use mltest_core::data::{load_with, parse_cache::{CacheMode, CacheUse}};
 /// let dir = tempfile::tempdir().unwrap();
 /// let csv = dir.path().join("t.csv");
 /// std::fs::write(&csv, "a,b\n1,x\n2,y\n").unwrap();
 /// let src = mltest_core::DataSource::csv(&csv);
 /// let first = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
 /// let again = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
-/// assert!(first.info().cache.as_deref().unwrap().starts_with("parsed and stored"));
-/// assert!(again.info().cache.as_deref().unwrap().starts_with("read from the parse cache"));
+/// assert_eq!(first.info().cache, Some(CacheUse::Stored));
+/// assert!(again.info().cache.as_ref().is_some_and(CacheUse::is_hit));
 /// assert!(first.frame().equals_missing(again.frame()));
 /// ```
 pub fn load_with(
@@ -45,7 +44,7 @@ pub fn load_with(
         Location::Csv(path) => {
             let parsed = super::parse_cache::load(
                 path,
-                &format!("{:?}", source.options),
+                &source.options,
                 cache_dir,
                 mode,
                 || {
@@ -59,14 +58,15 @@ pub fn load_with(
                 (Some(a), Some(b)) => Some(format!("{a}; {b}")),
                 (a, b) => a.clone().or(b),
             };
-            let identity = (parsed.cache != super::parse_cache::CacheUse::Disabled).then(|| {
-                super::dataset::CacheIdentity {
-                    key: text::sha256_hex(
-                        format!("{}|{:?}", parsed.sha256, source.options).as_bytes(),
+            let identity = parsed
+                .cache
+                .is_some()
+                .then(|| super::dataset::CacheIdentity {
+                    key: crate::hash::sha256_hex(
+                        format!("{}|{}", parsed.sha256, source.options.key()).as_bytes(),
                     ),
                     dir: cache_dir.to_path_buf(),
-                }
-            });
+                });
             let mut info = DataInfo {
                 name: source.name.clone(),
                 origin: path.display().to_string(),
@@ -74,7 +74,7 @@ pub fn load_with(
                 rows: 0,
                 note,
                 load_seconds: 0.0,
-                cache: parsed.cache.note(),
+                cache: parsed.cache,
                 streamed: false,
             };
             return Ok(match parsed.frame {
@@ -168,7 +168,7 @@ fn hash_file(path: &Path) -> Result<String, DataError> {
             cwd: std::env::current_dir().unwrap_or_default(),
         });
     }
-    text::sha256_file(path).map_err(|source| DataError::Io {
+    crate::hash::sha256_file(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -15,12 +15,14 @@ pub(crate) mod load;
 pub mod parse_cache;
 pub mod reviews;
 mod source;
+mod split;
 
 pub use cache::load_cached;
 pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
+pub use split::train_test_split;
 
 /// `"a", "b"`: a frame's column names for error messages.
 pub fn column_names(frame: &polars::prelude::DataFrame) -> String {
@@ -33,15 +35,15 @@ pub fn column_names(frame: &polars::prelude::DataFrame) -> String {
 /// options it was read with.
 ///
 /// ```
-/// use mltest_core::data::{load_with, parse_cache::CacheMode};
+/// use mltest_core::data::{load_with, parse_cache::{CacheMode, CacheUse}};
 /// let dir = tempfile::tempdir().unwrap();
 /// let csv = dir.path().join("t.csv");
 /// std::fs::write(&csv, "a,b\n1,x\n2,y\n").unwrap();
 /// let src = mltest_core::DataSource::csv(&csv);
 /// let first = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
 /// let again = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
-/// assert!(first.info().cache.as_deref().unwrap().starts_with("parsed and stored"));
-/// assert!(again.info().cache.as_deref().unwrap().starts_with("read from the parse cache"));
+/// assert_eq!(first.info().cache, Some(CacheUse::Stored));
+/// assert!(again.info().cache.as_ref().is_some_and(CacheUse::is_hit));
 /// assert!(first.frame().equals_missing(again.frame()));
 /// assert_eq!(again.load_options(), Some(src.options()));
 /// ```

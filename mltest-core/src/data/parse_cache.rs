@@ -29,59 +29,73 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::io::Write;
+
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::outdir::Durability;
+
 /// The entry format and the meaning of what it holds: 2 since one load plan
 /// serves every path (trimmed columns are typed from the first `infer_rows`
-/// rows, `columns` applies to every source). An entry of another format is
-/// rebuilt, never read.
-const FORMAT: u32 = 2;
+/// rows, `columns` applies to every source); 3 since entries are keyed by
+/// the load options' stable key ([`LoadOptions::key`](super::LoadOptions::key))
+/// rather than their `Debug` text. An entry of another format is rebuilt,
+/// never read.
+const FORMAT: u32 = 3;
 const UNUSED_DAYS: u64 = 14;
 
-/// What `MLTEST_CACHE` asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CacheMode {
-    /// Default: trust size + mtime, hash when they change.
-    On,
-    /// Hash the source on every load.
-    Verify,
-    /// No cache.
-    Off,
-}
+pub use crate::config::CacheMode;
 
-impl CacheMode {
-    /// From `MLTEST_CACHE` (`off`, `verify`; anything else or unset: on).
-    pub fn from_env() -> Self {
-        match std::env::var("MLTEST_CACHE").as_deref() {
-            Ok("off") | Ok("0") | Ok("false") => CacheMode::Off,
-            Ok("verify") => CacheMode::Verify,
-            _ => CacheMode::On,
-        }
-    }
-}
-
-/// How a load used the cache; reports show it next to the data's sha256.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the parse cache served a load ([`DataInfo::cache`](super::DataInfo::cache);
+/// `None` there when the cache played no part). Reports show its note next
+/// to the data's sha256.
+///
+/// ```
+/// use mltest_core::data::{load_with, parse_cache::{CacheMode, CacheUse}};
+/// let dir = tempfile::tempdir().unwrap();
+/// let csv = dir.path().join("t.csv");
+/// std::fs::write(&csv, "a\n1\n").unwrap();
+/// let src = mltest_core::DataSource::csv(&csv);
+/// let first = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// assert_eq!(first.info().cache, Some(CacheUse::Stored));
+/// let again = load_with(&src, &dir.path().join("cache"), CacheMode::On).unwrap();
+/// assert!(again.info().cache.as_ref().is_some_and(CacheUse::is_hit));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "use", content = "why", rename_all = "snake_case")]
 pub enum CacheUse {
-    Disabled,
     /// No entry: parsed and stored.
     Stored,
-    /// An entry existed but the file changed (or the entry was damaged):
-    /// parsed again and stored.
+    /// An entry existed but the file changed (or the entry was damaged, or
+    /// could not be stored): parsed again; the text says why.
     Rebuilt(String),
-    /// Read from the entry; `how` says why it was trusted.
+    /// Read from the entry, no CSV parsed; the text says why it was trusted.
     Hit(String),
 }
 
 impl CacheUse {
-    /// The note reports print, or `None` when the cache played no part.
-    pub fn note(&self) -> Option<String> {
+    /// The figures rest on columns read from a cache entry.
+    pub fn is_hit(&self) -> bool {
+        matches!(self, CacheUse::Hit(_))
+    }
+
+    /// Reads a record's `cache` field; the free text of records written
+    /// before it was typed (`"read from the parse cache, …"`) reads as
+    /// `None`: the note is lost, never misread.
+    pub(crate) fn deserialize_lenient<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<CacheUse>, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(serde_json::from_value(value).ok())
+    }
+
+    /// The note reports print.
+    pub fn note(&self) -> String {
         match self {
-            CacheUse::Disabled => None,
-            CacheUse::Stored => Some("parsed and stored in the parse cache".into()),
-            CacheUse::Rebuilt(why) => Some(format!("parsed again ({why}) and stored")),
-            CacheUse::Hit(how) => Some(format!("read from the parse cache, no CSV parsed ({how})")),
+            CacheUse::Stored => "parsed and stored in the parse cache".into(),
+            CacheUse::Rebuilt(why) => format!("parsed again ({why}) and stored"),
+            CacheUse::Hit(how) => format!("read from the parse cache, no CSV parsed ({how})"),
         }
     }
 }
@@ -101,8 +115,7 @@ struct Meta {
 
 /// The cache directory: `MLTEST_CACHE_DIR`, else `<out dir>/cache/parsed`.
 pub fn cache_dir() -> PathBuf {
-    std::env::var_os("MLTEST_CACHE_DIR")
-        .map(PathBuf::from)
+    crate::config::cache_dir()
         .unwrap_or_else(|| crate::outdir::out_dir().join("cache").join("parsed"))
 }
 
@@ -117,7 +130,7 @@ fn stat(path: &Path) -> std::io::Result<(u64, u128)> {
 }
 
 fn key(source: &str, options: &str) -> String {
-    let full = crate::text::sha256_hex(format!("{FORMAT}|{source}|{options}").as_bytes());
+    let full = crate::hash::sha256_hex(format!("{FORMAT}|{source}|{options}").as_bytes());
     full[..32].to_string()
 }
 
@@ -139,7 +152,8 @@ pub(crate) struct Parsed {
     pub frame: Frame,
     pub sha256: String,
     pub note: Option<String>,
-    pub cache: CacheUse,
+    /// `None` when the cache is off.
+    pub cache: Option<CacheUse>,
 }
 
 /// Reads a deferred entry's columns (`None`: all of them); on failure the
@@ -161,7 +175,7 @@ pub(crate) fn read_deferred(
 /// `hash` computes the file's sha256.
 pub(crate) fn load(
     path: &Path,
-    options: &str,
+    options: &super::LoadOptions,
     dir: &Path,
     mode: CacheMode,
     parse: impl FnOnce() -> Result<(DataFrame, Option<String>), super::DataError>,
@@ -177,7 +191,7 @@ pub(crate) fn load(
             frame: Frame::Ready(frame),
             sha256,
             note,
-            cache: CacheUse::Disabled,
+            cache: None,
         });
     }
     if !path.exists() {
@@ -191,7 +205,8 @@ pub(crate) fn load(
         .display()
         .to_string();
     let (size, mtime_ns) = stat(path).map_err(io_err)?;
-    let k = key(&source, options);
+    let options = options.key();
+    let k = key(&source, &options);
     let (meta_path, ipc_path) = (
         dir.join(format!("{k}.json")),
         dir.join(format!("{k}.arrow")),
@@ -228,7 +243,7 @@ pub(crate) fn load(
                         if (meta.size, meta.mtime_ns) != (size, mtime_ns) {
                             meta.size = size;
                             meta.mtime_ns = mtime_ns;
-                            let _ = write_meta(dir, &meta_path, &meta);
+                            let _ = write_meta(&meta_path, &meta);
                         } else {
                             // A hit marks the entry as used, for pruning.
                             let _ = std::fs::File::options()
@@ -246,7 +261,7 @@ pub(crate) fn load(
                             },
                             sha256: meta.sha256.clone(),
                             note: meta.note.clone(),
-                            cache: CacheUse::Hit(how),
+                            cache: Some(CacheUse::Hit(how)),
                         });
                     }
                     Err(why) => Some(format!("the cache entry was damaged: {why}")),
@@ -266,7 +281,7 @@ pub(crate) fn load(
         Meta {
             format: FORMAT,
             source,
-            options: options.to_string(),
+            options,
             size,
             mtime_ns,
             sha256: sha256.clone(),
@@ -275,11 +290,11 @@ pub(crate) fn load(
             note: note.clone(),
         },
     );
-    let cache = match (stored, rebuild_reason) {
+    let cache = Some(match (stored, rebuild_reason) {
         (Err(e), _) => CacheUse::Rebuilt(format!("could not store the entry: {e}")),
         (Ok(()), Some(why)) => CacheUse::Rebuilt(why),
         (Ok(()), None) => CacheUse::Stored,
-    };
+    });
     Ok(Parsed {
         frame: Frame::Ready(frame),
         sha256,
@@ -356,19 +371,9 @@ fn read_ipc(
     Ok(frame)
 }
 
-fn temp_path(dir: &Path, name: &str) -> PathBuf {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    dir.join(format!(".tmp-{}-{n}-{name}", std::process::id()))
-}
-
-fn write_meta(dir: &Path, path: &Path, meta: &Meta) -> std::io::Result<()> {
-    let tmp = temp_path(dir, "meta");
-    std::fs::write(
-        &tmp,
-        serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?,
-    )?;
-    std::fs::rename(&tmp, path)
+fn write_meta(path: &Path, meta: &Meta) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+    crate::outdir::write_atomic_with(path, Durability::Rebuildable, |f| f.write_all(&json))
 }
 
 fn store(
@@ -380,26 +385,19 @@ fn store(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     prune(dir);
-    let tmp = temp_path(dir, "arrow");
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        IpcWriter::new(&mut file)
+    // No fsync: an entry is rebuildable, and one cut short by a crash fails
+    // the length or row check and is rebuilt; syncing 400 MB would double
+    // the cost of a cold run.
+    meta.ipc_bytes = crate::outdir::write_atomic_with(ipc_path, Durability::Rebuildable, |file| {
+        IpcWriter::new(&mut *file)
             .finish(frame)
             .map_err(std::io::Error::other)?;
-        // No fsync: an entry is rebuildable, and one cut short by a crash
-        // fails the length or row check and is rebuilt; syncing 400 MB would
-        // double the cost of a cold run.
-        meta.ipc_bytes = file.metadata()?.len();
-        // The IPC file first, the meta last: a reader that finds the meta
-        // finds the data it describes (another process may be replacing the
-        // same entry; both write the same content).
-        std::fs::rename(&tmp, ipc_path)?;
-        write_meta(dir, meta_path, &meta)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+        Ok(file.metadata()?.len())
+    })?;
+    // The IPC file first, the meta last: a reader that finds the meta
+    // finds the data it describes (another process may be replacing the
+    // same entry; both write the same content).
+    write_meta(meta_path, &meta)
 }
 
 /// The pruning rule in the module doc.
@@ -418,7 +416,7 @@ fn prune(dir: &Path) {
     for e in entries.flatten() {
         let p = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(".tmp-") {
+        if name.starts_with(crate::outdir::TEMP_PREFIX) {
             if age(&p) > Duration::from_secs(3600) {
                 let _ = std::fs::remove_file(&p);
             }
@@ -437,5 +435,35 @@ fn prune(dir: &Path) {
                 let _ = std::fs::remove_file(&p);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CacheUse;
+    use crate::data::DataInfo;
+
+    fn info(cache: &str) -> String {
+        format!(
+            r#"{{"name": "t", "origin": "t.csv", "sha256": "00", "rows": 1, "note": null,
+                "load_seconds": 0.1{cache}}}"#
+        )
+    }
+
+    #[test]
+    fn a_cache_use_round_trips_and_an_old_free_text_note_reads_as_none() {
+        let hit = CacheUse::Hit("source unchanged".into());
+        let json = serde_json::to_string(&hit).unwrap();
+        assert_eq!(json, r#"{"use":"hit","why":"source unchanged"}"#);
+        let typed: DataInfo =
+            serde_json::from_str(&info(&format!(r#", "cache": {json}"#))).unwrap();
+        assert_eq!(typed.cache, Some(hit));
+        let old: DataInfo = serde_json::from_str(&info(
+            r#", "cache": "read from the parse cache, no CSV parsed""#,
+        ))
+        .unwrap();
+        assert_eq!(old.cache, None);
+        let absent: DataInfo = serde_json::from_str(&info("")).unwrap();
+        assert_eq!(absent.cache, None);
     }
 }

@@ -9,7 +9,7 @@ use super::DataSource;
 use super::generator::ReviewsSpec;
 
 /// Environment variable that points at the reviews CSV.
-pub const ENV: &str = "MLTEST_REVIEWS_CSV";
+pub const ENV: &str = crate::config::REVIEWS_CSV;
 /// Where the real file sits relative to the workspace root.
 pub const DEFAULT_RELATIVE: &str = "../shared/data/womens_clothing_reviews.csv";
 /// Seed of the generated stand-in.
@@ -19,8 +19,8 @@ pub const FALLBACK_SEED: u64 = 20_190_601;
 /// existing default location (relative to the working directory, then to
 /// the package being tested/run). `None` when neither exists.
 pub fn locate() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(ENV) {
-        return Some(PathBuf::from(p));
+    if let Some(p) = crate::config::reviews_csv() {
+        return Some(p);
     }
     let mut candidates = vec![PathBuf::from(DEFAULT_RELATIVE)];
     if let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") {

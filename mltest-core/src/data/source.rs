@@ -89,6 +89,23 @@ impl LoadOptions {
         self.infer_rows = rows;
         self
     }
+
+    /// A stable key of what these options mean, for the parse and metric
+    /// caches: their JSON (field names and values, in declaration order),
+    /// which serde fixes, unlike `Debug` text, which may change with a
+    /// compiler or a dependency. A new field changes the key, as it should.
+    ///
+    /// ```
+    /// use mltest_core::{DType, LoadOptions};
+    /// let a = LoadOptions::default().trim(true).dtype("Age", DType::Integer);
+    /// assert_eq!(a.key(), a.clone().key());
+    /// assert_ne!(a.key(), LoadOptions::default().key());
+    /// assert!(a.key().contains(r#""trim":true"#));
+    /// ```
+    pub fn key(&self) -> String {
+        // A struct of strings, bools, numbers and unit enums always serialises.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// Where a data set's rows come from.
@@ -139,21 +156,6 @@ pub enum Streaming {
     Never,
     /// Stream files larger than this many bytes.
     Above(u64),
-}
-
-/// `4G`, `512M`, `1000` → bytes.
-fn parse_bytes(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let (num, mult) = match s.chars().last()?.to_ascii_uppercase() {
-        'K' => (&s[..s.len() - 1], 1u64 << 10),
-        'M' => (&s[..s.len() - 1], 1 << 20),
-        'G' => (&s[..s.len() - 1], 1 << 30),
-        _ => (s, 1),
-    };
-    num.trim()
-        .parse::<f64>()
-        .ok()
-        .map(|n| (n * mult as f64) as u64)
 }
 
 /// A quarter of MemTotal (4 GiB when /proc/meminfo cannot be read).
@@ -245,10 +247,7 @@ impl DataSource {
             Streaming::Never => return false,
             Streaming::Always => return true,
             Streaming::Above(n) => n,
-            Streaming::Auto => std::env::var("MLTEST_STREAM_ABOVE")
-                .ok()
-                .and_then(|v| parse_bytes(&v))
-                .unwrap_or_else(default_stream_above),
+            Streaming::Auto => crate::config::stream_above().unwrap_or_else(default_stream_above),
         };
         std::fs::metadata(path).is_ok_and(|m| m.len() > above)
     }

@@ -10,7 +10,7 @@ use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use super::summary::{self, CategoricalSummary, Histogram, NumericSummary, Summary, ValueCounts};
 use super::{ColumnKind, Drift, DriftError, Side, SideData};
-use crate::data::generator::SplitMix64;
+use crate::rng::SplitMix64;
 use crate::stats;
 
 // Public accessors for every figure a column reports.
@@ -32,7 +32,7 @@ pub enum Power {
 /// The comparison of one column: every figure the report prints, with an
 /// accessor each (the fields stay public for pattern matching and serde;
 /// the accessors are the documented way to read them, and the figures that
-/// live in [`extra`](Self::extra) are reachable only through them).
+/// live in `extra` are reachable only through them).
 ///
 /// Which figures a column has depends on its kind:
 ///
@@ -262,41 +262,6 @@ fn empty(side: &str, column: &str) -> DriftError {
     }
 }
 
-/// Wasserstein distance between two counted samples (scipy's definition).
-pub(crate) fn wasserstein_counts(a_values: &[f64], a: &[u64], b_values: &[f64], b: &[u64]) -> f64 {
-    let (na, nb): (u64, u64) = (a.iter().sum(), b.iter().sum());
-    if na == 0 || nb == 0 {
-        return f64::NAN;
-    }
-    let (mut i, mut j) = (0usize, 0usize);
-    let (mut ca, mut cb) = (0u64, 0u64);
-    let mut prev: Option<f64> = None;
-    let mut prev_diff = 0.0;
-    let mut total = 0.0;
-    while i < a_values.len() || j < b_values.len() {
-        let x = match (a_values.get(i), b_values.get(j)) {
-            (Some(&x), Some(&y)) => x.min(y),
-            (Some(&x), None) => x,
-            (None, Some(&y)) => y,
-            (None, None) => break,
-        };
-        if let Some(p) = prev {
-            total += prev_diff * (x - p);
-        }
-        while i < a_values.len() && a_values[i] == x {
-            ca += a[i];
-            i += 1;
-        }
-        while j < b_values.len() && b_values[j] == x {
-            cb += b[j];
-            j += 1;
-        }
-        prev_diff = (ca as f64 / na as f64 - cb as f64 / nb as f64).abs();
-        prev = Some(x);
-    }
-    total
-}
-
 /// KS steps (count per merged distinct value) of two counted samples.
 fn ks_steps(a: &ValueCounts, b: &ValueCounts) -> Vec<(u64, u64)> {
     let (mut i, mut j) = (0usize, 0usize);
@@ -326,7 +291,7 @@ fn ks_steps(a: &ValueCounts, b: &ValueCounts) -> Vec<(u64, u64)> {
 }
 
 fn normalised_wasserstein(r: &ValueCounts, rc: &[u64], c: &ValueCounts, cc: &[u64]) -> f64 {
-    let w = wasserstein_counts(&r.values, rc, &c.values, cc);
+    let w = stats::wasserstein_counts(&r.values, rc, &c.values, cc);
     let (_, sd) = summary::mean_std(&r.values, rc);
     // Evidently's floor, so a constant reference column does not divide by zero.
     w / sd.max(0.001)
@@ -400,8 +365,8 @@ fn numeric(
     let ce = c.exact.as_ref().expect("raw summaries are exact");
     let ks = stats::ks_from_counts(&ks_steps(re, ce));
     let effect = normalised_wasserstein(re, &re.counts, ce, &ce.counts);
-    let raw_w = wasserstein_counts(&re.values, &re.counts, &ce.values, &ce.counts);
-    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv1a(name.bytes()));
+    let raw_w = stats::wasserstein_counts(&re.values, &re.counts, &ce.values, &ce.counts);
+    let mut rng = SplitMix64::new(drift.seed ^ crate::hash::fnv1a(name.bytes()));
     let draws = (0..super::BOOTSTRAP_RESAMPLES)
         .map(|_| {
             let rc = stats::poisson_resample(&re.counts, &mut rng);
@@ -494,7 +459,7 @@ fn categorical(
         stats::chi2_homogeneity(&[f(&rc), f(&cc)])
     };
     let effect = stats::jensen_shannon(&f(&rc), &f(&cc));
-    let mut rng = SplitMix64::new(drift.seed ^ crate::text::fnv1a(name.bytes()));
+    let mut rng = SplitMix64::new(drift.seed ^ crate::hash::fnv1a(name.bytes()));
     let draws = (0..super::BOOTSTRAP_RESAMPLES)
         .map(|_| {
             let a = stats::poisson_resample(&rc, &mut rng);
@@ -597,7 +562,7 @@ mod tests {
             ValueCounts::from_sample(a.to_vec()),
             ValueCounts::from_sample(b.to_vec()),
         );
-        let w = wasserstein_counts(&ca.values, &ca.counts, &cb.values, &cb.counts);
+        let w = stats::wasserstein_counts(&ca.values, &ca.counts, &cb.values, &cb.counts);
         assert!((w - stats::wasserstein(&a, &b)).abs() < 1e-12, "{w}");
     }
 }

@@ -268,8 +268,7 @@ impl Profile {
     ) -> Result<Review, ProfileError> {
         let path = path.as_ref();
         let text = self.to_text();
-        let accept =
-            accept || std::env::var("MLTEST_UPDATE").is_ok_and(|v| v == "1" || v == "always");
+        let accept = accept || crate::config::update_profiles();
         let new = pending_path(path);
         let write = |p: &Path, t: &str| {
             crate::outdir::write_atomic(p, t.as_bytes()).map_err(|source| ProfileError::Write {

@@ -84,7 +84,7 @@ fn key(e: &Expectation) -> Option<String> {
         return None;
     }
     let def = serde_json::to_string(&(FORMAT, &e.metric, &e.segment)).ok()?;
-    Some(crate::text::sha256_hex(def.as_bytes()))
+    Some(crate::hash::sha256_hex(def.as_bytes()))
 }
 
 fn read(path: &Path) -> Entries {
@@ -114,12 +114,10 @@ fn write(dir: &Path, identity: &str, new: BTreeMap<String, Figures>) {
         let mut entries = read(&target);
         entries.format = FORMAT;
         entries.figures.extend(new);
-        let tmp = dir.join(format!(".tmp-{}-metrics", std::process::id()));
-        std::fs::write(
-            &tmp,
-            serde_json::to_vec(&entries).map_err(std::io::Error::other)?,
-        )?;
-        std::fs::rename(&tmp, &target)
+        let json = serde_json::to_vec(&entries).map_err(std::io::Error::other)?;
+        crate::outdir::write_atomic_with(&target, crate::outdir::Durability::Rebuildable, |f| {
+            std::io::Write::write_all(f, &json)
+        })
     })();
     if let Err(e) = result {
         use std::io::Write;

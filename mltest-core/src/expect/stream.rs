@@ -11,7 +11,6 @@ use polars::prelude::*;
 use super::engine::{Evaluator, Table};
 use super::{CheckOutcome, EvalOptions, IntoExpectations};
 use crate::data::{DataError, DataInfo, DataSource, Location, plan};
-use crate::text;
 
 /// The outcomes of a streaming evaluation and the data set's provenance.
 #[derive(Debug, Clone)]
@@ -84,7 +83,7 @@ impl DataSource {
                 if csv {
                     crate::data::hash_and_scan(&path, &self.options)
                 } else {
-                    text::sha256_file(&path).map(|h| (h, false))
+                    crate::hash::sha256_file(&path).map(|h| (h, false))
                 }
             });
             let scanned = evaluate(false);

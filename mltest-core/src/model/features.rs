@@ -227,7 +227,7 @@ pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
 /// FNV-1a 64 of the token, modulo the bucket count. Fixed and
 /// platform-independent, so stored models hash identically everywhere.
 pub fn hash_token(token: &str, buckets: usize) -> u32 {
-    (crate::text::fnv1a(token.as_bytes().iter().copied()) % buckets.max(1) as u64) as u32
+    (crate::hash::fnv1a(token.as_bytes().iter().copied()) % buckets.max(1) as u64) as u32
 }
 
 /// Calls `f` with the FNV-1a hash of every token of [`tokens`], without
@@ -239,11 +239,11 @@ fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
             continue;
         }
         if t.is_ascii() {
-            f(crate::text::fnv1a(
+            f(crate::hash::fnv1a(
                 t.bytes().map(|b| b.to_ascii_lowercase()),
             ));
         } else {
-            f(crate::text::fnv1a(t.to_lowercase().bytes()));
+            f(crate::hash::fnv1a(t.to_lowercase().bytes()));
         }
     }
 }

@@ -110,20 +110,6 @@ impl From<ModelError> for TrainError {
     }
 }
 
-/// A seeded 80/20 (or `test_fraction`) split of the rows.
-pub fn split(
-    frame: &DataFrame,
-    seed: u64,
-    test_fraction: f64,
-) -> PolarsResult<(DataFrame, DataFrame)> {
-    let n = frame.height();
-    let mut idx: Vec<IdxSize> = (0..n as IdxSize).collect();
-    crate::data::generator::SplitMix64::new(seed).shuffle(&mut idx);
-    let cut = n - ((n as f64) * test_fraction).round() as usize;
-    let take = |ix: &[IdxSize]| frame.take(&IdxCa::from_vec("idx".into(), ix.to_vec()));
-    Ok((take(&idx[..cut])?, take(&idx[cut..])?))
-}
-
 /// Labels as booleans (positive = 1 / "1" / true); rows without a label are dropped.
 fn labelled(frame: &DataFrame, label: &str) -> Result<(DataFrame, Vec<bool>), TrainError> {
     let err = |why: String| TrainError::Label {

@@ -122,5 +122,5 @@ pub fn summary(records: &[Record], colour: bool) -> String {
 /// is unset or empty (<https://no-color.org>).
 pub fn use_colour() -> bool {
     use std::io::IsTerminal;
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    std::io::stdout().is_terminal() && !crate::config::no_color()
 }

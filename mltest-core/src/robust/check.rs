@@ -4,8 +4,9 @@
 
 use std::time::Instant;
 
+use super::cells::TrainingFacts;
 use super::perturb::Perturb;
-use super::runner::{Expect, FlipRate, TrainingFacts, violation_rate};
+use super::runner::{Expect, FlipRate, Trial};
 use crate::data::{DataInfo, DataSource, load_cached};
 use crate::model::ReferenceModel;
 use crate::outdir;
@@ -73,25 +74,16 @@ impl RobustnessCheck {
     /// function's name (stable across runs and machines, and the same when
     /// the pipeline includes the test file as a module).
     pub fn seed(&self) -> u64 {
-        if let Some(s) = std::env::var("MLTEST_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-        {
+        if let Some(s) = crate::config::seed() {
             return s;
         }
-        self.seed.unwrap_or_else(|| {
-            self.name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-            })
-        })
+        self.seed
+            .unwrap_or_else(|| crate::hash::fnv1a(self.name.bytes()))
     }
 
     /// `PROPTEST_CASES`, else the attribute's `cases`.
     pub fn cases(&self) -> usize {
-        std::env::var("PROPTEST_CASES")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(self.cases)
+        crate::config::proptest_cases().unwrap_or(self.cases)
     }
 }
 
@@ -177,7 +169,12 @@ impl RobustnessRun {
                             "    row {}: P(positive) {:.3} → {:.3}\n",
                             e.row, e.p_before, e.p_after
                         ));
-                        for (col, before, after) in &e.changes {
+                        for super::runner::CellChange {
+                            column: col,
+                            before,
+                            after,
+                        } in &e.changes
+                        {
                             let (b, a) = diff_window(before, after);
                             s.push_str(&format!(
                                 "      {col}: {b}\n      {:width$}→ {a}\n",
@@ -376,18 +373,14 @@ pub fn evaluate_robustness_on(
         }
     };
     let measure = |m: &ReferenceModel| {
-        violation_rate(
-            m,
-            &TrainingFacts::of(m),
-            data.frame(),
-            data.info(),
-            &perturb,
-            check.cases(),
-            check.seed(),
-            check.examples,
-            check.expect,
-        )
-        .map_err(|e| e.to_string())
+        Trial::new(m, &data, &perturb)
+            .facts(&TrainingFacts::of(m))
+            .cases(check.cases())
+            .seed(check.seed())
+            .examples(check.examples)
+            .expect(check.expect)
+            .run()
+            .map_err(|e| e.to_string())
     };
     run.result = measure(&model);
     if let Some(b) = check.baseline {
@@ -452,14 +445,14 @@ pub fn run_robustness(check: &RobustnessCheck) {
     let record = run.record(check.file, check.line);
     crate::runner::publish_records(std::slice::from_ref(&record));
     println!("{}", record.report);
-    let persist = !check.expect_failure && std::env::var_os("MLTEST_SEED").is_none();
+    let persist = !check.expect_failure && !crate::config::seed_is_set();
     if !run.passed() {
         if let (true, Ok(r)) = (persist, &run.result) {
             persist_seed(check.file, &check.test_id(), r.seed);
         }
         panic!("{}", run.report());
     }
-    if check.expect_failure || std::env::var_os("MLTEST_SEED").is_some() {
+    if check.expect_failure || crate::config::seed_is_set() {
         return;
     }
     let own = check.seed();

@@ -1,20 +1,20 @@
 //! Robustness: perturbations as proptest strategies, the flip-rate runner,
 //! and what a generated `#[robustness]` test calls.
 
+mod cells;
 mod check;
 mod perturb;
 mod runner;
 mod slices;
 
+pub use cells::TrainingFacts;
 pub use check::{
     ROBUSTNESS_CHECKS, RobustnessCheck, RobustnessRun, evaluate_robustness, evaluate_robustness_on,
     registered_robustness_checks, run_robustness,
 };
 pub use perturb::{
-    Cell, NoiseScale, Op, Perturb, Step, TextEdit, TypoKind, append, case_change, drop_word,
+    Cell, NoiseScale, Op, Perturb, Step, TextEdit, Typo, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
 };
-pub use runner::{
-    Expect, FlipExample, FlipRate, RobustError, TrainingFacts, flip_rate, violation_rate,
-};
+pub use runner::{CellChange, Expect, FlipExample, FlipRate, RobustError, Trial};
 pub use slices::{SliceFigure, SliceReport, slice_accuracy};

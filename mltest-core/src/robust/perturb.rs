@@ -41,10 +41,19 @@ pub enum TypoKind {
     Transpose,
 }
 
+/// One character-level typo: what, where (a fraction in [0, 1) of the
+/// text), and the character inserted or substituted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Typo {
+    pub kind: TypoKind,
+    pub at: f64,
+    pub ch: char,
+}
+
 /// One generated edit. Positions are fractions in [0, 1) of the text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
-    Typos(Vec<(TypoKind, f64, char)>),
+    Typos(Vec<Typo>),
     /// Upper-case (true) or lower-case the word at the position.
     Case(f64, bool),
     StripPunctuation,
@@ -191,7 +200,14 @@ impl Step {
                         (kind, 0.0..1.0f64, proptest::char::range('a', 'z')),
                         min..=max,
                     )
-                    .prop_map(Op::Typos)
+                    .prop_map(|typos| {
+                        Op::Typos(
+                            typos
+                                .into_iter()
+                                .map(|(kind, at, ch)| Typo { kind, at, ch })
+                                .collect(),
+                        )
+                    })
                     .boxed()
                 }
                 TextEdit::CaseChange => (0.0..1.0f64, any::<bool>())
@@ -448,20 +464,20 @@ pub(crate) fn apply_text(text: &str, op: &Op) -> String {
     match op {
         Op::Typos(typos) => {
             let mut chars: Vec<char> = text.chars().collect();
-            for (kind, pos, c) in typos {
+            for &Typo { kind, at, ch } in typos {
                 if chars.is_empty() {
-                    if *kind == TypoKind::Insert {
-                        chars.push(*c);
+                    if kind == TypoKind::Insert {
+                        chars.push(ch);
                     }
                     continue;
                 }
-                let i = char_index(chars.len(), *pos);
+                let i = char_index(chars.len(), at);
                 match kind {
-                    TypoKind::Insert => chars.insert(i, *c),
+                    TypoKind::Insert => chars.insert(i, ch),
                     TypoKind::Delete => {
                         chars.remove(i);
                     }
-                    TypoKind::Substitute => chars[i] = *c,
+                    TypoKind::Substitute => chars[i] = ch,
                     TypoKind::Transpose => {
                         if i + 1 < chars.len() {
                             chars.swap(i, i + 1);
@@ -542,14 +558,15 @@ mod tests {
 
     #[test]
     fn typos_edit_at_fractional_positions() {
+        let typo = |kind, at, ch| Typo { kind, at, ch };
         let op = Op::Typos(vec![
-            (TypoKind::Substitute, 0.0, 'x'),
-            (TypoKind::Delete, 0.99, 'a'),
+            typo(TypoKind::Substitute, 0.0, 'x'),
+            typo(TypoKind::Delete, 0.99, 'a'),
         ]);
         assert_eq!(apply_text("love it", &op), "xove i");
         let op = Op::Typos(vec![
-            (TypoKind::Transpose, 0.0, 'a'),
-            (TypoKind::Insert, 0.5, 'z'),
+            typo(TypoKind::Transpose, 0.0, 'a'),
+            typo(TypoKind::Insert, 0.5, 'z'),
         ]);
         assert_eq!(apply_text("abcd", &op), "bazcd");
     }

@@ -14,43 +14,14 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use polars::prelude::*;
-use proptest::strategy::{Strategy, ValueTree};
+use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use super::perturb::{Cell, NoiseScale, Op, Perturb, Step, apply_text};
-use crate::data::DataInfo;
-use crate::data::generator::SplitMix64;
-use crate::model::{Model, ModelError, ReferenceModel};
-
-/// What the runner needs besides the rows: training facts of the model.
-#[derive(Clone, Debug, Default)]
-pub struct TrainingFacts {
-    /// Categories seen in training, per column.
-    pub categories: BTreeMap<String, Vec<String>>,
-    /// Range seen in training, per numeric column (noise is clipped to it).
-    pub ranges: BTreeMap<String, (f64, f64)>,
-    /// Standard deviation in training, per numeric column.
-    pub stds: BTreeMap<String, f64>,
-}
-
-impl TrainingFacts {
-    /// From the reference model's card and pipeline.
-    pub fn of(model: &ReferenceModel) -> Self {
-        let mut f = TrainingFacts::default();
-        for i in &model.card().inputs {
-            if let Some(c) = &i.categories {
-                f.categories.insert(i.name.clone(), c.clone());
-            }
-            if let Some(r) = i.range {
-                f.ranges.insert(i.name.clone(), r);
-            }
-        }
-        for n in &model.pipeline().numeric {
-            f.stds.insert(n.column.clone(), n.std);
-        }
-        f
-    }
-}
+use super::cells::{TrainingFacts, cell_at, perturb_row, with_cells};
+use super::perturb::{Cell, Op, Perturb, Step};
+use crate::data::Dataset;
+use crate::model::{Model, ModelError};
+use crate::rng::SplitMix64;
 
 /// What counts as a violation (CheckList's INV and DIR tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -86,11 +57,38 @@ impl Expect {
     }
 }
 
+/// One cell a shrunk example changed: the column, and the value before and
+/// after (as the report prints them). Records keep the `[column, before,
+/// after]` form.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "(String, String, String)", into = "(String, String, String)")]
+pub struct CellChange {
+    pub column: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl From<(String, String, String)> for CellChange {
+    fn from((column, before, after): (String, String, String)) -> Self {
+        CellChange {
+            column,
+            before,
+            after,
+        }
+    }
+}
+
+impl From<CellChange> for (String, String, String) {
+    fn from(c: CellChange) -> Self {
+        (c.column, c.before, c.after)
+    }
+}
+
 /// A flipping case, shrunk: the row before and after, with both probabilities.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlipExample {
     pub row: u64,
-    pub changes: Vec<(String, String, String)>,
+    pub changes: Vec<CellChange>,
     pub p_before: f64,
     pub p_after: f64,
     /// Shrinking steps accepted.
@@ -123,150 +121,6 @@ pub enum RobustError {
     Perturb(String),
 }
 
-fn cell_at(column: &Column, i: usize) -> Cell {
-    match column.get(i) {
-        Ok(AnyValue::Null) | Err(_) => Cell::Null,
-        Ok(AnyValue::String(s)) => Cell::Text(s.to_string()),
-        Ok(AnyValue::StringOwned(s)) => Cell::Text(s.to_string()),
-        Ok(v) if column.dtype().is_integer() => v.extract::<i64>().map_or(Cell::Null, Cell::Int),
-        Ok(v) => v.extract::<f64>().map_or(Cell::Null, Cell::Float),
-    }
-}
-
-/// Applies one step's op to a cell.
-fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) -> Cell {
-    match (step, op) {
-        (_, Op::Null) => Cell::Null,
-        (_, Op::Keep) => cell.clone(),
-        (_, Op::Set(c)) => c.clone(),
-        (Step::Text { .. }, op) => {
-            let text = match cell {
-                Cell::Text(s) => s.clone(),
-                Cell::Null => String::new(),
-                other => other.to_string(),
-            };
-            let out = apply_text(&text, op);
-            if out.is_empty() && matches!(cell, Cell::Null) {
-                Cell::Null
-            } else {
-                Cell::Text(out)
-            }
-        }
-        (
-            Step::Noise {
-                column,
-                scale,
-                clip,
-            },
-            Op::Noise(u),
-        ) => {
-            let x = match cell {
-                Cell::Int(i) => *i as f64,
-                Cell::Float(f) => *f,
-                _ => return cell.clone(),
-            };
-            let amount = match scale {
-                NoiseScale::Absolute(a) => *a,
-                NoiseScale::TrainingStd(k) => k * facts.stds.get(column).copied().unwrap_or(1.0),
-            };
-            let (lo, hi) = clip
-                .or_else(|| facts.ranges.get(column).copied())
-                .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
-            let y = (x + u * amount).clamp(lo, hi);
-            match cell {
-                Cell::Int(_) => Cell::Int(y.round() as i64),
-                _ => Cell::Float(y),
-            }
-        }
-        (
-            Step::Swap {
-                column, allowed, ..
-            },
-            Op::Swap(frac),
-        ) => {
-            let current = match cell {
-                Cell::Text(s) => Some(s.as_str()),
-                _ => None,
-            };
-            // The declared value set when there is one, else what training saw.
-            let pool = allowed.as_ref().or_else(|| facts.categories.get(column));
-            let others: Vec<&String> = pool
-                .map(|c| c.iter().filter(|v| Some(v.as_str()) != current).collect())
-                .unwrap_or_default();
-            match others
-                .get(((frac * others.len() as f64) as usize).min(others.len().saturating_sub(1)))
-            {
-                Some(v) => Cell::Text((*v).clone()),
-                None => cell.clone(),
-            }
-        }
-        (Step::Swap { .. }, Op::SwapUnseen) => Cell::Text("<never seen in training>".into()),
-        _ => cell.clone(),
-    }
-}
-
-fn series_from(name: &str, dtype: &DataType, cells: &[Cell]) -> Series {
-    if dtype.is_integer() {
-        let v: Vec<Option<i64>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Int(i) => Some(*i),
-                Cell::Float(f) => Some(f.round() as i64),
-                _ => None,
-            })
-            .collect();
-        Series::new(name.into(), v)
-            .cast(dtype)
-            .unwrap_or_else(|_| Series::new_null(name.into(), cells.len()))
-    } else if dtype.is_float() {
-        let v: Vec<Option<f64>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Int(i) => Some(*i as f64),
-                Cell::Float(f) => Some(*f),
-                _ => None,
-            })
-            .collect();
-        Series::new(name.into(), v)
-    } else {
-        let v: Vec<Option<String>> = cells
-            .iter()
-            .map(|c| match c {
-                Cell::Null => None,
-                Cell::Text(s) => Some(s.clone()),
-                other => Some(other.to_string()),
-            })
-            .collect();
-        Series::new(name.into(), v)
-    }
-}
-
-/// Replaces the perturbed columns of `frame` with `cells[column][row]`.
-fn with_cells(frame: &DataFrame, cells: &BTreeMap<String, Vec<Cell>>) -> PolarsResult<DataFrame> {
-    let mut out = frame.clone();
-    for (name, values) in cells {
-        let dtype = frame.column(name)?.dtype().clone();
-        out.replace(name, series_from(name, &dtype, values).into_column())?;
-    }
-    Ok(out)
-}
-
-/// Runs the ops of one case on one row's cells.
-fn perturb_row(
-    steps: &[Step],
-    ops: &[Op],
-    original: &BTreeMap<String, Cell>,
-    facts: &TrainingFacts,
-) -> BTreeMap<String, Cell> {
-    let mut row = original.clone();
-    for (step, op) in steps.iter().zip(ops) {
-        let col = step.column().to_string();
-        let current = row.get(&col).cloned().unwrap_or(Cell::Null);
-        row.insert(col, apply(step, op, &current, facts));
-    }
-    row
-}
-
 /// XorShift: proptest's fast generator; cases need speed, not cryptographic quality.
 fn seed_rng(seed: u64) -> TestRng {
     let mut sm = SplitMix64::new(seed);
@@ -274,301 +128,369 @@ fn seed_rng(seed: u64) -> TestRng {
     TestRng::from_seed(RngAlgorithm::XorShift, &bytes)
 }
 
-/// Measures the flip rate of `model` on `cases` rows of `frame` under `perturb`.
-#[allow(clippy::too_many_arguments)]
-pub fn flip_rate(
-    model: &dyn Model,
-    facts: &TrainingFacts,
-    frame: &DataFrame,
-    data: &DataInfo,
-    perturb: &Perturb,
-    cases: usize,
-    seed: u64,
-    examples: usize,
-) -> Result<FlipRate, RobustError> {
-    violation_rate(
-        model,
-        facts,
-        frame,
-        data,
-        perturb,
-        cases,
-        seed,
-        examples,
-        Expect::NoFlip,
-    )
-}
-
-/// [`flip_rate`] with another notion of violation ([`Expect`]).
-#[allow(clippy::too_many_arguments)]
-pub fn violation_rate(
-    model: &dyn Model,
-    facts: &TrainingFacts,
-    frame: &DataFrame,
-    data: &DataInfo,
-    perturb: &Perturb,
+/// One measurement of a violation rate: a model, the rows to sample, the
+/// perturbation, and how many cases to draw with which seed. [`run`](Self::run)
+/// takes the steps of the module doc in order, one method each: sample the
+/// rows, perturb them, predict both batches, shrink the most telling
+/// violations.
+///
+/// ```
+/// use mltest_core::Dataset;
+/// use mltest_core::model::{Model, ModelError};
+/// use mltest_core::robust::{Expect, Perturb, Trial, noise};
+/// use mltest_core::store::{Card, OutputSchema, Tensors};
+/// use polars::prelude::*;
+///
+/// /// Positive above 40: noise on Age flips the rows near 40.
+/// struct Over40(Card);
+/// impl Model for Over40 {
+///     fn card(&self) -> &Card { &self.0 }
+///     fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
+///         let age = rows.column("Age").and_then(|c| c.cast(&DataType::Float64))
+///             .map_err(|e| ModelError::Input(e.to_string()))?;
+///         Ok(age.f64().unwrap().iter().map(|a| if a.unwrap_or(0.0) > 40.0 { 0.9 } else { 0.1 }).collect())
+///     }
+///     fn tensors(&self) -> Tensors { Tensors::new() }
+/// }
+/// let model = Over40(Card::new(OutputSchema { label: "y".into(), classes: vec!["0".into(), "1".into()], positive_class: "1".into() }));
+/// let data = Dataset::from_frame("people", df!("Age" => (20..60).map(f64::from).collect::<Vec<_>>()).unwrap());
+/// let perturb = Perturb::new().numeric("Age", noise(3.0));
+/// let rate = Trial::new(&model, &data, &perturb).cases(40).seed(7).expect(Expect::NoFlip).run().unwrap();
+/// assert_eq!(rate.cases, 40);
+/// assert!(rate.flips > 0 && rate.flips < 40, "{} flips", rate.flips);
+/// let again = Trial::new(&model, &data, &perturb).cases(40).seed(7).run().unwrap();
+/// assert_eq!((again.flips, again.examples), (rate.flips, rate.examples), "same seed, same cases");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Trial<'a> {
+    model: &'a dyn Model,
+    data: &'a Dataset,
+    perturb: &'a Perturb,
+    facts: &'a TrainingFacts,
     cases: usize,
     seed: u64,
     examples: usize,
     expect: Expect,
-) -> Result<FlipRate, RobustError> {
-    let start = Instant::now();
-    let steps = perturb.steps();
-    if steps.is_empty() {
-        return Err(RobustError::Perturb(
-            "the function declared no perturbation".into(),
-        ));
-    }
-    let columns: Vec<String> = {
-        let mut c: Vec<String> = steps.iter().map(|s| s.column().to_string()).collect();
-        c.sort();
-        c.dedup();
-        c
-    };
-    for c in &columns {
-        if frame.column(c).is_err() {
-            return Err(RobustError::Data(format!(
-                "{}: the perturbed column {c:?} is not in the data; columns: {}",
-                data.origin,
-                crate::data::column_names(frame)
-            )));
-        }
-    }
-    // Rows whose perturbed columns are all present: a typo needs a text.
-    let mut present = frame
-        .column(&columns[0])
-        .map_err(|e| RobustError::Data(e.to_string()))?
-        .is_not_null();
-    for c in &columns[1..] {
-        present = &present
-            & &frame
-                .column(c)
-                .map_err(|e| RobustError::Data(e.to_string()))?
-                .is_not_null();
-    }
-    let mut idx: Vec<IdxSize> = present
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| *p == Some(true))
-        .map(|(i, _)| i as IdxSize)
-        .collect();
-    if idx.is_empty() {
-        return Err(RobustError::Data(format!(
-            "{}: no row has every perturbed column present",
-            data.origin
-        )));
-    }
-    SplitMix64::new(seed).shuffle(&mut idx);
-    idx.truncate(cases);
-    let n = idx.len();
-    let sample = frame
-        .take(&IdxCa::from_vec("i".into(), idx.clone()))
-        .map_err(|e| RobustError::Data(e.to_string()))?;
-
-    let originals: Vec<BTreeMap<String, Cell>> = (0..n)
-        .map(|i| {
-            columns
-                .iter()
-                .map(|c| {
-                    (
-                        c.clone(),
-                        sample.column(c).map_or(Cell::Null, |col| cell_at(col, i)),
-                    )
-                })
-                .collect()
-        })
-        .collect();
-
-    let mut runner = TestRunner::new_with_rng(Config::default(), seed_rng(seed));
-    let mut trees = Vec::with_capacity(n);
-    let mut perturbed_cells: BTreeMap<String, Vec<Cell>> = columns
-        .iter()
-        .map(|c| (c.clone(), Vec::with_capacity(n)))
-        .collect();
-    let t_perturb = Instant::now();
-    // Built-in strategies do not depend on the cell: build them once. Only
-    // custom strategies are rebuilt per row, from the row's original value.
-    let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
-    let shared: Vec<_> = steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
-    let bar = crate::progress::bar(originals.len() as u64, "perturbing cases");
-    for original in &originals {
-        bar.inc(1);
-        let tree = if per_row {
-            let strategy: Vec<_> = steps
-                .iter()
-                .map(|s| s.strategy(original.get(s.column()).unwrap_or(&Cell::Null)))
-                .collect();
-            strategy.new_tree(&mut runner)
-        } else {
-            shared.new_tree(&mut runner)
-        }
-        .map_err(|e| RobustError::Perturb(e.to_string()))?;
-        let row = perturb_row(steps, &tree.current(), original, facts);
-        for (c, v) in row {
-            if let Some(col) = perturbed_cells.get_mut(&c) {
-                col.push(v);
-            }
-        }
-        trees.push(tree);
-    }
-    bar.finish_and_clear();
-    let perturbed =
-        with_cells(&sample, &perturbed_cells).map_err(|e| RobustError::Data(e.to_string()))?;
-    let p_after = model.predict_proba(&perturbed)?;
-    let perturb_seconds = t_perturb.elapsed().as_secs_f64();
-    let p_before = model.predict_proba(&sample)?;
-
-    let flipped: Vec<usize> = (0..n)
-        .filter(|&i| expect.violated(p_before[i], p_after[i]))
-        .collect();
-    let flips = flipped.len() as u64;
-    let rate = flips as f64 / n as f64;
-    let interval = crate::stats::wilson(flips, n as u64, crate::stats::Z95);
-
-    // The most telling flips: the largest change of probability.
-    let mut telling = flipped.clone();
-    telling.sort_by(|a, b| {
-        let da = (p_after[*a] - p_before[*a]).abs();
-        let db = (p_after[*b] - p_before[*b]).abs();
-        db.total_cmp(&da).then(a.cmp(b))
-    });
-    telling.truncate(examples);
-    let mut shrunk = Vec::new();
-    for i in telling {
-        let row_frame = sample.slice(i as i64, 1);
-        let before_p = p_before[i];
-        let still_flips = |ops: &[Op]| -> Option<f64> {
-            let row = perturb_row(steps, ops, &originals[i], facts);
-            let cells: BTreeMap<String, Vec<Cell>> =
-                row.into_iter().map(|(c, v)| (c, vec![v])).collect();
-            let f = with_cells(&row_frame, &cells).ok()?;
-            let p = model.predict_proba(&f).ok()?[0];
-            expect.violated(before_p, p).then_some(p)
-        };
-        let tree = &mut trees[i];
-        let mut best = tree.current();
-        let mut best_p = p_after[i];
-        let mut accepted = 0;
-        // proptest's shrink loop: simplify while the case still fails,
-        // complicate back when a simplification makes it pass.
-        let mut budget = 512;
-        if tree.simplify() {
-            loop {
-                budget -= 1;
-                let candidate = tree.current();
-                let next = match still_flips(&candidate) {
-                    Some(p) => {
-                        best = candidate;
-                        best_p = p;
-                        accepted += 1;
-                        tree.simplify()
-                    }
-                    None => tree.complicate(),
-                };
-                if !next || budget == 0 {
-                    break;
-                }
-            }
-        }
-        let after = perturb_row(steps, &best, &originals[i], facts);
-        let changes = columns
-            .iter()
-            .filter_map(|c| {
-                let (b, a) = (originals[i].get(c)?, after.get(c)?);
-                (b != a).then(|| (c.clone(), b.to_string(), a.to_string()))
-            })
-            .collect();
-        shrunk.push(FlipExample {
-            row: u64::from(idx[i]),
-            changes,
-            p_before: p_before[i],
-            p_after: best_p,
-            shrink_steps: accepted,
-        });
-    }
-
-    Ok(FlipRate {
-        cases: n as u64,
-        flips,
-        rate,
-        interval,
-        seed,
-        perturbation: perturb.describe(),
-        examples: shrunk,
-        throughput: n as f64 / perturb_seconds.max(1e-9),
-        seconds: start.elapsed().as_secs_f64(),
-    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Training facts of a model that has none to offer (noise is unscaled and
+/// unclipped, swaps use the declared values only).
+static NO_FACTS: TrainingFacts = TrainingFacts {
+    categories: BTreeMap::new(),
+    ranges: BTreeMap::new(),
+    stds: BTreeMap::new(),
+};
 
-    fn facts() -> TrainingFacts {
-        let mut f = TrainingFacts::default();
-        f.ranges.insert("Age".into(), (18.0, 99.0));
-        f.stds.insert("Age".into(), 12.0);
-        f.categories.insert(
-            "Dept".into(),
-            vec!["Dresses".into(), "Tops".into(), "Trend".into()],
-        );
-        f
+/// Step 1: the sampled rows, in sample order.
+struct Sample {
+    /// Row numbers in the data.
+    rows: Vec<IdxSize>,
+    frame: DataFrame,
+    /// The perturbed columns, sorted.
+    columns: Vec<String>,
+    /// Each sampled row's cells of those columns.
+    originals: Vec<BTreeMap<String, Cell>>,
+}
+
+/// A row's ops as proptest draws them: shrinkable toward a smaller edit.
+type OpsTree = <Vec<BoxedStrategy<Op>> as Strategy>::Tree;
+
+/// Step 2: one value tree per sampled row and the perturbed rows.
+struct Cases {
+    trees: Vec<OpsTree>,
+    frame: DataFrame,
+    seconds: f64,
+}
+
+/// Step 3: P(positive) of each sampled row, before and after.
+struct Predictions {
+    before: Vec<f64>,
+    after: Vec<f64>,
+    /// Perturbing plus predicting the perturbed rows: the throughput's time.
+    perturbed_seconds: f64,
+}
+
+impl<'a> Trial<'a> {
+    /// A trial of `model` on `data` under `perturb`: 500 cases, seed 0, 3
+    /// shrunk examples, [`Expect::NoFlip`], no training facts.
+    pub fn new(model: &'a dyn Model, data: &'a Dataset, perturb: &'a Perturb) -> Self {
+        Trial {
+            model,
+            data,
+            perturb,
+            facts: &NO_FACTS,
+            cases: 500,
+            seed: 0,
+            examples: 3,
+            expect: Expect::NoFlip,
+        }
     }
 
-    #[test]
-    fn noise_is_scaled_and_clipped_to_the_training_range() {
-        let step = Step::Noise {
-            column: "Age".into(),
-            scale: NoiseScale::TrainingStd(2.0),
-            clip: None,
-        };
-        assert_eq!(
-            apply(&step, &Op::Noise(0.5), &Cell::Int(40), &facts()),
-            Cell::Int(52)
-        );
-        assert_eq!(
-            apply(&step, &Op::Noise(1.0), &Cell::Int(90), &facts()),
-            Cell::Int(99)
-        );
-        assert_eq!(
-            apply(&step, &Op::Noise(-1.0), &Cell::Int(20), &facts()),
-            Cell::Int(18)
-        );
-        let explicit = Step::Noise {
-            column: "Age".into(),
-            scale: NoiseScale::Absolute(10.0),
-            clip: Some((30.0, 50.0)),
-        };
-        assert_eq!(
-            apply(&explicit, &Op::Noise(1.0), &Cell::Float(45.0), &facts()),
-            Cell::Float(50.0)
-        );
+    /// What training saw (categories, ranges, spreads), which scales noise and picks swaps.
+    pub fn facts(mut self, facts: &'a TrainingFacts) -> Self {
+        self.facts = facts;
+        self
     }
 
-    #[test]
-    fn swaps_pick_another_seen_category_or_an_unseen_one() {
-        let step = Step::Swap {
-            column: "Dept".into(),
-            unseen: false,
-            allowed: None,
+    /// Rows to sample (fewer when fewer rows have every perturbed column).
+    pub fn cases(mut self, cases: usize) -> Self {
+        self.cases = cases;
+        self
+    }
+
+    /// The seed of the sample and of the ops.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How many violations to shrink into examples.
+    pub fn examples(mut self, examples: usize) -> Self {
+        self.examples = examples;
+        self
+    }
+
+    /// What counts as a violation.
+    pub fn expect(mut self, expect: Expect) -> Self {
+        self.expect = expect;
+        self
+    }
+
+    /// Measures the rate.
+    pub fn run(&self) -> Result<FlipRate, RobustError> {
+        let start = Instant::now();
+        let sample = self.sample()?;
+        let cases = self.perturb_cases(&sample)?;
+        let p = self.predict(&sample, &cases)?;
+        let n = sample.rows.len();
+        let violated: Vec<usize> = (0..n)
+            .filter(|&i| self.expect.violated(p.before[i], p.after[i]))
+            .collect();
+        let flips = violated.len() as u64;
+        let examples = self.shrink(&sample, cases.trees, &p, violated);
+        Ok(FlipRate {
+            cases: n as u64,
+            flips,
+            rate: flips as f64 / n as f64,
+            interval: crate::stats::wilson(flips, n as u64, crate::stats::Z95),
+            seed: self.seed,
+            perturbation: self.perturb.describe(),
+            examples,
+            throughput: n as f64 / p.perturbed_seconds.max(1e-9),
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Step 1: `cases` rows (seeded) whose perturbed columns are all present.
+    fn sample(&self) -> Result<Sample, RobustError> {
+        let (frame, origin) = (self.data.frame(), &self.data.info().origin);
+        let steps = self.perturb.steps();
+        if steps.is_empty() {
+            return Err(RobustError::Perturb(
+                "the function declared no perturbation".into(),
+            ));
+        }
+        let columns: Vec<String> = {
+            let mut c: Vec<String> = steps.iter().map(|s| s.column().to_string()).collect();
+            c.sort();
+            c.dedup();
+            c
         };
-        let cell = Cell::Text("Tops".into());
-        assert_eq!(
-            apply(&step, &Op::Swap(0.0), &cell, &facts()),
-            Cell::Text("Dresses".into())
-        );
-        assert_eq!(
-            apply(&step, &Op::Swap(0.99), &cell, &facts()),
-            Cell::Text("Trend".into())
-        );
-        let unseen = Step::Swap {
-            column: "Dept".into(),
-            unseen: true,
-            allowed: None,
-        };
-        assert_eq!(
-            apply(&unseen, &Op::SwapUnseen, &cell, &facts()),
-            Cell::Text("<never seen in training>".into())
-        );
+        for c in &columns {
+            if frame.column(c).is_err() {
+                return Err(RobustError::Data(format!(
+                    "{origin}: the perturbed column {c:?} is not in the data; columns: {}",
+                    crate::data::column_names(frame)
+                )));
+            }
+        }
+        // Rows whose perturbed columns are all present: a typo needs a text.
+        let mut present = frame
+            .column(&columns[0])
+            .map_err(|e| RobustError::Data(e.to_string()))?
+            .is_not_null();
+        for c in &columns[1..] {
+            present = &present
+                & &frame
+                    .column(c)
+                    .map_err(|e| RobustError::Data(e.to_string()))?
+                    .is_not_null();
+        }
+        let mut rows: Vec<IdxSize> = present
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| *p == Some(true))
+            .map(|(i, _)| i as IdxSize)
+            .collect();
+        if rows.is_empty() {
+            return Err(RobustError::Data(format!(
+                "{origin}: no row has every perturbed column present"
+            )));
+        }
+        SplitMix64::new(self.seed).shuffle(&mut rows);
+        rows.truncate(self.cases);
+        let sample = frame
+            .take(&IdxCa::from_vec("i".into(), rows.clone()))
+            .map_err(|e| RobustError::Data(e.to_string()))?;
+        let originals = (0..rows.len())
+            .map(|i| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.clone(),
+                            sample.column(c).map_or(Cell::Null, |col| cell_at(col, i)),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(Sample {
+            rows,
+            frame: sample,
+            columns,
+            originals,
+        })
+    }
+
+    /// Step 2: draws every row's ops from one seeded `TestRunner`, in row
+    /// order, and applies them.
+    fn perturb_cases(&self, sample: &Sample) -> Result<Cases, RobustError> {
+        let steps = self.perturb.steps();
+        let n = sample.rows.len();
+        let mut runner = TestRunner::new_with_rng(Config::default(), seed_rng(self.seed));
+        let mut trees = Vec::with_capacity(n);
+        let mut perturbed_cells: BTreeMap<String, Vec<Cell>> = sample
+            .columns
+            .iter()
+            .map(|c| (c.clone(), Vec::with_capacity(n)))
+            .collect();
+        let start = Instant::now();
+        // Built-in strategies do not depend on the cell: build them once. Only
+        // custom strategies are rebuilt per row, from the row's original value.
+        let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
+        let shared: Vec<BoxedStrategy<Op>> =
+            steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
+        let bar = crate::progress::bar(n as u64, "perturbing cases");
+        for original in &sample.originals {
+            bar.inc(1);
+            let tree = if per_row {
+                let strategy: Vec<BoxedStrategy<Op>> = steps
+                    .iter()
+                    .map(|s| s.strategy(original.get(s.column()).unwrap_or(&Cell::Null)))
+                    .collect();
+                strategy.new_tree(&mut runner)
+            } else {
+                shared.new_tree(&mut runner)
+            }
+            .map_err(|e| RobustError::Perturb(e.to_string()))?;
+            let row = perturb_row(steps, &tree.current(), original, self.facts);
+            for (c, v) in row {
+                if let Some(col) = perturbed_cells.get_mut(&c) {
+                    col.push(v);
+                }
+            }
+            trees.push(tree);
+        }
+        bar.finish_and_clear();
+        let frame = with_cells(&sample.frame, &perturbed_cells)
+            .map_err(|e| RobustError::Data(e.to_string()))?;
+        Ok(Cases {
+            trees,
+            frame,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Step 3: the perturbed rows, then the originals, in one batch each.
+    fn predict(&self, sample: &Sample, cases: &Cases) -> Result<Predictions, RobustError> {
+        let start = Instant::now();
+        let after = self.model.predict_proba(&cases.frame)?;
+        let perturbed_seconds = cases.seconds + start.elapsed().as_secs_f64();
+        let before = self.model.predict_proba(&sample.frame)?;
+        Ok(Predictions {
+            before,
+            after,
+            perturbed_seconds,
+        })
+    }
+
+    /// Step 5: shrinks the most telling violations (the largest change of
+    /// probability) with proptest's value trees, re-predicting one row per
+    /// shrink step.
+    fn shrink(
+        &self,
+        sample: &Sample,
+        mut trees: Vec<OpsTree>,
+        p: &Predictions,
+        mut telling: Vec<usize>,
+    ) -> Vec<FlipExample> {
+        let steps = self.perturb.steps();
+        telling.sort_by(|a, b| {
+            let da = (p.after[*a] - p.before[*a]).abs();
+            let db = (p.after[*b] - p.before[*b]).abs();
+            db.total_cmp(&da).then(a.cmp(b))
+        });
+        telling.truncate(self.examples);
+        let mut shrunk = Vec::new();
+        for i in telling {
+            let row_frame = sample.frame.slice(i as i64, 1);
+            let before_p = p.before[i];
+            let original = &sample.originals[i];
+            let still_violates = |ops: &[Op]| -> Option<f64> {
+                let row = perturb_row(steps, ops, original, self.facts);
+                let cells: BTreeMap<String, Vec<Cell>> =
+                    row.into_iter().map(|(c, v)| (c, vec![v])).collect();
+                let f = with_cells(&row_frame, &cells).ok()?;
+                let p = self.model.predict_proba(&f).ok()?[0];
+                self.expect.violated(before_p, p).then_some(p)
+            };
+            let tree = &mut trees[i];
+            let mut best = tree.current();
+            let mut best_p = p.after[i];
+            let mut accepted = 0;
+            // proptest's shrink loop: simplify while the case still fails,
+            // complicate back when a simplification makes it pass.
+            let mut budget = 512;
+            if tree.simplify() {
+                loop {
+                    budget -= 1;
+                    let candidate = tree.current();
+                    let next = match still_violates(&candidate) {
+                        Some(p) => {
+                            best = candidate;
+                            best_p = p;
+                            accepted += 1;
+                            tree.simplify()
+                        }
+                        None => tree.complicate(),
+                    };
+                    if !next || budget == 0 {
+                        break;
+                    }
+                }
+            }
+            let after = perturb_row(steps, &best, original, self.facts);
+            let changes = sample
+                .columns
+                .iter()
+                .filter_map(|c| {
+                    let (b, a) = (original.get(c)?, after.get(c)?);
+                    (b != a).then(|| CellChange {
+                        column: c.clone(),
+                        before: b.to_string(),
+                        after: a.to_string(),
+                    })
+                })
+                .collect();
+            shrunk.push(FlipExample {
+                row: u64::from(sample.rows[i]),
+                changes,
+                p_before: p.before[i],
+                p_after: best_p,
+                shrink_steps: accepted,
+            });
+        }
+        shrunk
     }
 }

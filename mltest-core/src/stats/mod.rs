@@ -13,7 +13,7 @@ pub use association::{
 };
 pub use compare::{
     McNemar, McNemarTest, chi2_homogeneity, jensen_shannon, mcnemar, psi, two_proportion_z,
-    wasserstein,
+    wasserstein, wasserstein_counts,
 };
 pub use ks::{KS_EXACT_MAX_N, KsMethod, KsTest, ks_2samp, ks_from_counts, ks_p_value};
 pub use resample::benjamini_hochberg;

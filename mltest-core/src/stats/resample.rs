@@ -1,6 +1,6 @@
 //! Resampling and multiple-testing helpers for drift verdicts.
 
-use crate::data::generator::SplitMix64;
+use crate::rng::SplitMix64;
 
 /// A Poisson draw with mean `lambda`: Knuth's product method below 10,
 /// Hörmann's transformed rejection (PTRS, as numpy) above.

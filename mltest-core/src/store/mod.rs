@@ -21,11 +21,13 @@
 mod card;
 mod error;
 mod id;
+mod promote;
 mod tensors;
 
 pub use card::{Card, DataFingerprint, Dependencies, InputColumn, OutputSchema};
 pub use error::StoreError;
 pub use id::{ModelId, Selector, validate_name};
+pub use promote::{AliasAction, AliasMove, Gate, PROMOTION_GATES, Promote, RecordedCheck};
 pub use tensors::{
     CARD_KEY, DTypeTag, MAX_HEADER_BYTES, Tensor, Tensors, decode, encode, read_card,
     tensors_sha256,
@@ -37,10 +39,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::outdir::write_atomic;
+use tensors::read_summary;
 
-/// Environment variable naming the store root.
-pub const ENV_ROOT: &str = "MLTEST_MODEL_STORE";
 const FILE: &str = "model.safetensors";
 const SHA_FILE: &str = "model.safetensors.sha256";
 
@@ -68,42 +68,6 @@ pub struct VersionInfo {
     pub size_bytes: u64,
     pub sha256: String,
     pub path: PathBuf,
-}
-
-/// One alias move, as recorded in the history.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct AliasMove {
-    pub time: String,
-    pub alias: String,
-    pub action: String,
-    pub from: Option<u64>,
-    pub to: u64,
-    pub reason: Option<String>,
-    pub forced: bool,
-    /// The recorded checks the move relied on (kind: verdict).
-    #[serde(default)]
-    pub checks: BTreeMap<String, bool>,
-}
-
-/// A check result recorded against a model version (by its sha256).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct RecordedCheck {
-    /// `data_gate`, `evaluation`, `robustness`, ...
-    pub kind: String,
-    pub passed: bool,
-    pub summary: String,
-    pub time: String,
-}
-
-/// Check kinds a version needs, all passed, before an alias may point at it.
-pub const PROMOTION_GATES: [&str; 3] = ["data_gate", "evaluation", "robustness"];
-
-/// How to promote.
-#[derive(Clone, Debug, Default)]
-pub struct Promote {
-    /// Override a failed or missing gate (requires a reason).
-    pub force: bool,
-    pub reason: Option<String>,
 }
 
 /// A store rooted at a directory.
@@ -138,8 +102,8 @@ impl ModelStore {
     /// nearest ancestor of the working directory with a Cargo.lock), else
     /// `./model_store`.
     pub fn from_env() -> Self {
-        if let Some(p) = std::env::var_os(ENV_ROOT) {
-            return ModelStore::open(PathBuf::from(p));
+        if let Some(p) = crate::config::model_store() {
+            return ModelStore::open(p);
         }
         let cwd = std::env::current_dir().unwrap_or_default();
         let root = cwd
@@ -196,7 +160,7 @@ impl ModelStore {
         card.created_at = crate::clock::iso_now();
         card.tensors_sha256 = tensors_sha256(tensors);
         let bytes = encode(&card, tensors)?;
-        let sha = crate::text::sha256_hex(&bytes);
+        let sha = crate::hash::sha256_hex(&bytes);
 
         let staging = dir.join(format!(".staging-{version}-{}", std::process::id()));
         std::fs::create_dir_all(&staging).map_err(StoreError::io(&staging))?;
@@ -365,7 +329,7 @@ impl ModelStore {
         let path = self.path_of(&name, version);
         let bytes = std::fs::read(&path).map_err(StoreError::io(&path))?;
         let expected = self.recorded_sha(&name, version)?;
-        let actual = crate::text::sha256_hex(&bytes);
+        let actual = crate::hash::sha256_hex(&bytes);
         if actual != expected {
             return Err(StoreError::Integrity {
                 path,
@@ -456,261 +420,6 @@ impl ModelStore {
             })
             .collect())
     }
-
-    /// Records a check result for a version (keyed by its file's sha256).
-    pub fn record_check(&self, id: &str, check: RecordedCheck) -> Result<(), StoreError> {
-        let (name, version) = self.resolve(id)?;
-        let sha = self.recorded_sha(&name, version)?;
-        let _lock = self.lock(&name)?;
-        let path = self
-            .model_dir(&name)
-            .join("checks")
-            .join(format!("{sha}.json"));
-        let mut checks = self.checks_at(&path)?;
-        checks.retain(|c| c.kind != check.kind);
-        checks.push(check);
-        let json = serde_json::to_vec_pretty(&checks).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            why: e.to_string(),
-        })?;
-        write_atomic(&path, &json).map_err(StoreError::io(&path))
-    }
-
-    /// The check results recorded for a version.
-    pub fn checks(&self, id: &str) -> Result<Vec<RecordedCheck>, StoreError> {
-        let (name, version) = self.resolve(id)?;
-        let sha = self.recorded_sha(&name, version)?;
-        self.checks_at(
-            &self
-                .model_dir(&name)
-                .join("checks")
-                .join(format!("{sha}.json")),
-        )
-    }
-
-    fn checks_at(&self, path: &Path) -> Result<Vec<RecordedCheck>, StoreError> {
-        match std::fs::read(path) {
-            Ok(b) => serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt {
-                path: path.to_path_buf(),
-                why: format!("check records are not valid JSON: {e}"),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(StoreError::Io {
-                path: path.to_path_buf(),
-                source: e,
-            }),
-        }
-    }
-
-    /// Points `alias` at the version `id` resolves to. Refused unless the
-    /// version's recorded checks include every kind of [`PROMOTION_GATES`],
-    /// all passed, or `force` is set with a reason. The move is appended to
-    /// the alias history.
-    pub fn promote(&self, id: &str, alias: &str, opts: Promote) -> Result<AliasMove, StoreError> {
-        validate_name(alias)?;
-        if alias.chars().all(|c| c.is_ascii_digit()) {
-            return Err(StoreError::InvalidName {
-                name: alias.to_string(),
-                why: "an alias cannot be a number (it would read as a version)".into(),
-            });
-        }
-        let (name, version) = self.resolve(id)?;
-        self.load(&format!("{name}@{version}"))?;
-        let checks = self.checks(&format!("{name}@{version}"))?;
-        let relied: BTreeMap<String, bool> =
-            checks.iter().map(|c| (c.kind.clone(), c.passed)).collect();
-        let mut problems = Vec::new();
-        for gate in PROMOTION_GATES {
-            match relied.get(gate) {
-                None => problems.push(format!("no {gate} result recorded")),
-                Some(false) => problems.push(format!("{gate} failed")),
-                Some(true) => {}
-            }
-        }
-        if !problems.is_empty() {
-            if !opts.force {
-                return Err(StoreError::PromotionRefused {
-                    id: format!("{name}@{version}"),
-                    alias: alias.to_string(),
-                    why: problems.join(", "),
-                });
-            }
-            if opts.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                return Err(StoreError::PromotionRefused {
-                    id: format!("{name}@{version}"),
-                    alias: alias.to_string(),
-                    why: format!(
-                        "{}; --force needs a non-empty --reason",
-                        problems.join(", ")
-                    ),
-                });
-            }
-        }
-        self.move_alias(
-            &name,
-            alias,
-            version,
-            "promote",
-            opts.reason,
-            opts.force && !problems.is_empty(),
-            relied,
-        )
-    }
-
-    /// Moves `alias` back to the target it had before its latest promotion
-    /// that has not been rolled back already.
-    pub fn rollback(&self, name: &str, alias: &str) -> Result<AliasMove, StoreError> {
-        validate_name(name)?;
-        validate_name(alias)?;
-        let history = self.history(name)?;
-        let mut stack: Vec<Option<u64>> = Vec::new();
-        for m in history.iter().filter(|m| m.alias == alias) {
-            match m.action.as_str() {
-                "promote" => stack.push(m.from),
-                "rollback" => {
-                    stack.pop();
-                }
-                _ => {}
-            }
-        }
-        let Some(Some(previous)) = stack.last().copied() else {
-            return Err(StoreError::NoPreviousTarget {
-                name: name.to_string(),
-                alias: alias.to_string(),
-            });
-        };
-        self.move_alias(
-            name,
-            alias,
-            previous,
-            "rollback",
-            Some("rollback".into()),
-            false,
-            BTreeMap::new(),
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn move_alias(
-        &self,
-        name: &str,
-        alias: &str,
-        to: u64,
-        action: &str,
-        reason: Option<String>,
-        forced: bool,
-        checks: BTreeMap<String, bool>,
-    ) -> Result<AliasMove, StoreError> {
-        let _lock = self.lock(name)?;
-        let mut aliases = self.aliases(name)?;
-        let from = aliases.insert(alias.to_string(), to);
-        let m = AliasMove {
-            time: crate::clock::iso_now(),
-            alias: alias.to_string(),
-            action: action.to_string(),
-            from,
-            to,
-            reason,
-            forced,
-            checks,
-        };
-        let dir = self.model_dir(name);
-        let hist = dir.join("alias_history.jsonl");
-        let mut line = serde_json::to_string(&m).map_err(|e| StoreError::Corrupt {
-            path: hist.clone(),
-            why: e.to_string(),
-        })?;
-        line.push('\n');
-        // History first: a crash between the two leaves a recorded move that
-        // did not happen, never a move that was not recorded.
-        {
-            use std::io::Write;
-            let mut f = File::options()
-                .create(true)
-                .append(true)
-                .open(&hist)
-                .map_err(StoreError::io(&hist))?;
-            f.write_all(line.as_bytes())
-                .map_err(StoreError::io(&hist))?;
-            f.sync_all().map_err(StoreError::io(&hist))?;
-        }
-        let path = dir.join("aliases.json");
-        let json = serde_json::to_vec_pretty(&aliases).map_err(|e| StoreError::Corrupt {
-            path: path.clone(),
-            why: e.to_string(),
-        })?;
-        write_atomic(&path, &json).map_err(StoreError::io(&path))?;
-        Ok(m)
-    }
-
-    /// Every alias move of `name`, oldest first.
-    pub fn history(&self, name: &str) -> Result<Vec<AliasMove>, StoreError> {
-        let path = self.model_dir(name).join("alias_history.jsonl");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::Io { path, source: e }),
-        };
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).map_err(|e| StoreError::Corrupt {
-                    path: path.clone(),
-                    why: format!("history line is not valid JSON: {e}"),
-                })
-            })
-            .collect()
-    }
-}
-
-/// What `list` shows of a card; serde skips the rest without building it.
-#[derive(Deserialize)]
-struct CardSummary {
-    created_at: String,
-    #[serde(default)]
-    metrics: BTreeMap<String, f64>,
-}
-
-#[derive(Deserialize)]
-struct HeaderMetadata {
-    #[serde(rename = "__metadata__", default)]
-    metadata: BTreeMap<String, String>,
-}
-
-/// Reads just enough of a file for `list`: the 8-byte length and the header,
-/// parsing only the card's creation time and metrics. Returns the file size too.
-fn read_summary(path: &Path) -> Result<(CardSummary, u64), StoreError> {
-    use std::io::Read;
-    let corrupt = |why: String| StoreError::Corrupt {
-        path: path.to_path_buf(),
-        why,
-    };
-    let mut f = File::open(path).map_err(StoreError::io(path))?;
-    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut len = [0u8; 8];
-    f.read_exact(&mut len)
-        .map_err(|_| corrupt("shorter than the 8-byte header length".into()))?;
-    let n = u64::from_le_bytes(len);
-    if n > MAX_HEADER_BYTES || n + 8 > size {
-        return Err(corrupt(format!(
-            "header length {n} is past the end of the file or over the cap"
-        )));
-    }
-    let mut header = vec![0u8; n as usize];
-    f.read_exact(&mut header).map_err(|_| {
-        corrupt(format!(
-            "header length {n} runs past the end of the file (truncated?)"
-        ))
-    })?;
-    let meta: HeaderMetadata =
-        serde_json::from_slice(&header).map_err(|e| corrupt(format!("header is not JSON: {e}")))?;
-    let card = meta
-        .metadata
-        .get(CARD_KEY)
-        .ok_or_else(|| corrupt(format!("no {CARD_KEY:?} in the safetensors metadata")))?;
-    let summary =
-        serde_json::from_str(card).map_err(|e| corrupt(format!("card is not valid JSON: {e}")))?;
-    Ok((summary, size))
 }
 
 fn remove_staging(dir: &Path) {

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{Card, StoreError};
@@ -96,7 +97,7 @@ pub fn tensors_sha256(tensors: &Tensors) -> String {
         h.update((t.data.len() as u64).to_le_bytes());
         h.update(&t.data);
     }
-    crate::text::hex(&h.finalize())
+    crate::hash::hex(&h.finalize())
 }
 
 /// The bytes of a model file: the tensors, and the card in the metadata.
@@ -199,4 +200,54 @@ fn card_from(meta: &Option<HashMap<String, String>>, path: &Path) -> Result<Card
         .and_then(|m| m.get(CARD_KEY))
         .ok_or_else(|| corrupt(path, format!("no {CARD_KEY:?} in the safetensors metadata")))?;
     serde_json::from_str(json).map_err(|e| corrupt(path, format!("card is not valid JSON: {e}")))
+}
+
+/// What `list` shows of a card; serde skips the rest without building it.
+#[derive(Deserialize)]
+pub(super) struct CardSummary {
+    pub(super) created_at: String,
+    #[serde(default)]
+    pub(super) metrics: BTreeMap<String, f64>,
+}
+
+#[derive(Deserialize)]
+struct HeaderMetadata {
+    #[serde(rename = "__metadata__", default)]
+    metadata: BTreeMap<String, String>,
+}
+
+/// Reads just enough of a file for `list`: the 8-byte length and the header,
+/// parsing only the card's creation time and metrics. Returns the file size too.
+pub(super) fn read_summary(path: &Path) -> Result<(CardSummary, u64), StoreError> {
+    use std::io::Read;
+    let corrupt = |why: String| StoreError::Corrupt {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut f = std::fs::File::open(path).map_err(StoreError::io(path))?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut len = [0u8; 8];
+    f.read_exact(&mut len)
+        .map_err(|_| corrupt("shorter than the 8-byte header length".into()))?;
+    let n = u64::from_le_bytes(len);
+    if n > MAX_HEADER_BYTES || n + 8 > size {
+        return Err(corrupt(format!(
+            "header length {n} is past the end of the file or over the cap"
+        )));
+    }
+    let mut header = vec![0u8; n as usize];
+    f.read_exact(&mut header).map_err(|_| {
+        corrupt(format!(
+            "header length {n} runs past the end of the file (truncated?)"
+        ))
+    })?;
+    let meta: HeaderMetadata =
+        serde_json::from_slice(&header).map_err(|e| corrupt(format!("header is not JSON: {e}")))?;
+    let card = meta
+        .metadata
+        .get(CARD_KEY)
+        .ok_or_else(|| corrupt(format!("no {CARD_KEY:?} in the safetensors metadata")))?;
+    let summary =
+        serde_json::from_str(card).map_err(|e| corrupt(format!("card is not valid JSON: {e}")))?;
+    Ok((summary, size))
 }

@@ -1,0 +1,259 @@
+//! Cells of the sampled rows: read from a frame, changed by a step's op
+//! (given what training saw of the column), and written back.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::perturb::{Cell, NoiseScale, Op, Step, apply_text};
+use crate::model::{Model, ReferenceModel};
+
+/// What the runner needs besides the rows: training facts of the model.
+#[derive(Clone, Debug, Default)]
+pub struct TrainingFacts {
+    /// Categories seen in training, per column.
+    pub categories: BTreeMap<String, Vec<String>>,
+    /// Range seen in training, per numeric column (noise is clipped to it).
+    pub ranges: BTreeMap<String, (f64, f64)>,
+    /// Standard deviation in training, per numeric column.
+    pub stds: BTreeMap<String, f64>,
+}
+
+impl TrainingFacts {
+    /// From the reference model's card and pipeline.
+    pub fn of(model: &ReferenceModel) -> Self {
+        let mut f = TrainingFacts::default();
+        for i in &model.card().inputs {
+            if let Some(c) = &i.categories {
+                f.categories.insert(i.name.clone(), c.clone());
+            }
+            if let Some(r) = i.range {
+                f.ranges.insert(i.name.clone(), r);
+            }
+        }
+        for n in &model.pipeline().numeric {
+            f.stds.insert(n.column.clone(), n.std);
+        }
+        f
+    }
+}
+
+pub(super) fn cell_at(column: &Column, i: usize) -> Cell {
+    match column.get(i) {
+        Ok(AnyValue::Null) | Err(_) => Cell::Null,
+        Ok(AnyValue::String(s)) => Cell::Text(s.to_string()),
+        Ok(AnyValue::StringOwned(s)) => Cell::Text(s.to_string()),
+        Ok(v) if column.dtype().is_integer() => v.extract::<i64>().map_or(Cell::Null, Cell::Int),
+        Ok(v) => v.extract::<f64>().map_or(Cell::Null, Cell::Float),
+    }
+}
+
+/// Applies one step's op to a cell.
+pub(super) fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) -> Cell {
+    match (step, op) {
+        (_, Op::Null) => Cell::Null,
+        (_, Op::Keep) => cell.clone(),
+        (_, Op::Set(c)) => c.clone(),
+        (Step::Text { .. }, op) => {
+            let text = match cell {
+                Cell::Text(s) => s.clone(),
+                Cell::Null => String::new(),
+                other => other.to_string(),
+            };
+            let out = apply_text(&text, op);
+            if out.is_empty() && matches!(cell, Cell::Null) {
+                Cell::Null
+            } else {
+                Cell::Text(out)
+            }
+        }
+        (
+            Step::Noise {
+                column,
+                scale,
+                clip,
+            },
+            Op::Noise(u),
+        ) => {
+            let x = match cell {
+                Cell::Int(i) => *i as f64,
+                Cell::Float(f) => *f,
+                _ => return cell.clone(),
+            };
+            let amount = match scale {
+                NoiseScale::Absolute(a) => *a,
+                NoiseScale::TrainingStd(k) => k * facts.stds.get(column).copied().unwrap_or(1.0),
+            };
+            let (lo, hi) = clip
+                .or_else(|| facts.ranges.get(column).copied())
+                .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+            let y = (x + u * amount).clamp(lo, hi);
+            match cell {
+                Cell::Int(_) => Cell::Int(y.round() as i64),
+                _ => Cell::Float(y),
+            }
+        }
+        (
+            Step::Swap {
+                column, allowed, ..
+            },
+            Op::Swap(frac),
+        ) => {
+            let current = match cell {
+                Cell::Text(s) => Some(s.as_str()),
+                _ => None,
+            };
+            // The declared value set when there is one, else what training saw.
+            let pool = allowed.as_ref().or_else(|| facts.categories.get(column));
+            let others: Vec<&String> = pool
+                .map(|c| c.iter().filter(|v| Some(v.as_str()) != current).collect())
+                .unwrap_or_default();
+            match others
+                .get(((frac * others.len() as f64) as usize).min(others.len().saturating_sub(1)))
+            {
+                Some(v) => Cell::Text((*v).clone()),
+                None => cell.clone(),
+            }
+        }
+        (Step::Swap { .. }, Op::SwapUnseen) => Cell::Text("<never seen in training>".into()),
+        _ => cell.clone(),
+    }
+}
+
+fn series_from(name: &str, dtype: &DataType, cells: &[Cell]) -> Series {
+    if dtype.is_integer() {
+        let v: Vec<Option<i64>> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Int(i) => Some(*i),
+                Cell::Float(f) => Some(f.round() as i64),
+                _ => None,
+            })
+            .collect();
+        Series::new(name.into(), v)
+            .cast(dtype)
+            .unwrap_or_else(|_| Series::new_null(name.into(), cells.len()))
+    } else if dtype.is_float() {
+        let v: Vec<Option<f64>> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Int(i) => Some(*i as f64),
+                Cell::Float(f) => Some(*f),
+                _ => None,
+            })
+            .collect();
+        Series::new(name.into(), v)
+    } else {
+        let v: Vec<Option<String>> = cells
+            .iter()
+            .map(|c| match c {
+                Cell::Null => None,
+                Cell::Text(s) => Some(s.clone()),
+                other => Some(other.to_string()),
+            })
+            .collect();
+        Series::new(name.into(), v)
+    }
+}
+
+/// Replaces the perturbed columns of `frame` with `cells[column][row]`.
+pub(super) fn with_cells(
+    frame: &DataFrame,
+    cells: &BTreeMap<String, Vec<Cell>>,
+) -> PolarsResult<DataFrame> {
+    let mut out = frame.clone();
+    for (name, values) in cells {
+        let dtype = frame.column(name)?.dtype().clone();
+        out.replace(name, series_from(name, &dtype, values).into_column())?;
+    }
+    Ok(out)
+}
+
+/// Runs the ops of one case on one row's cells.
+pub(super) fn perturb_row(
+    steps: &[Step],
+    ops: &[Op],
+    original: &BTreeMap<String, Cell>,
+    facts: &TrainingFacts,
+) -> BTreeMap<String, Cell> {
+    let mut row = original.clone();
+    for (step, op) in steps.iter().zip(ops) {
+        let col = step.column().to_string();
+        let current = row.get(&col).cloned().unwrap_or(Cell::Null);
+        row.insert(col, apply(step, op, &current, facts));
+    }
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> TrainingFacts {
+        let mut f = TrainingFacts::default();
+        f.ranges.insert("Age".into(), (18.0, 99.0));
+        f.stds.insert("Age".into(), 12.0);
+        f.categories.insert(
+            "Dept".into(),
+            vec!["Dresses".into(), "Tops".into(), "Trend".into()],
+        );
+        f
+    }
+
+    #[test]
+    fn noise_is_scaled_and_clipped_to_the_training_range() {
+        let step = Step::Noise {
+            column: "Age".into(),
+            scale: NoiseScale::TrainingStd(2.0),
+            clip: None,
+        };
+        assert_eq!(
+            apply(&step, &Op::Noise(0.5), &Cell::Int(40), &facts()),
+            Cell::Int(52)
+        );
+        assert_eq!(
+            apply(&step, &Op::Noise(1.0), &Cell::Int(90), &facts()),
+            Cell::Int(99)
+        );
+        assert_eq!(
+            apply(&step, &Op::Noise(-1.0), &Cell::Int(20), &facts()),
+            Cell::Int(18)
+        );
+        let explicit = Step::Noise {
+            column: "Age".into(),
+            scale: NoiseScale::Absolute(10.0),
+            clip: Some((30.0, 50.0)),
+        };
+        assert_eq!(
+            apply(&explicit, &Op::Noise(1.0), &Cell::Float(45.0), &facts()),
+            Cell::Float(50.0)
+        );
+    }
+
+    #[test]
+    fn swaps_pick_another_seen_category_or_an_unseen_one() {
+        let step = Step::Swap {
+            column: "Dept".into(),
+            unseen: false,
+            allowed: None,
+        };
+        let cell = Cell::Text("Tops".into());
+        assert_eq!(
+            apply(&step, &Op::Swap(0.0), &cell, &facts()),
+            Cell::Text("Dresses".into())
+        );
+        assert_eq!(
+            apply(&step, &Op::Swap(0.99), &cell, &facts()),
+            Cell::Text("Trend".into())
+        );
+        let unseen = Step::Swap {
+            column: "Dept".into(),
+            unseen: true,
+            allowed: None,
+        };
+        assert_eq!(
+            apply(&unseen, &Op::SwapUnseen, &cell, &facts()),
+            Cell::Text("<never seen in training>".into())
+        );
+    }
+}
