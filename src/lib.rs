@@ -50,8 +50,8 @@ pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
 pub use mltest_core::{
-    ab, clock, drift, junit, libtest, model, outdir, prereq, progress, record, report, robust,
-    runner, stats, store,
+    ab, check, clock, drift, junit, libtest, model, outdir, prereq, progress, record, report,
+    robust, stats, store,
 };
 
 /// Built-in data sets, usable as fixtures.
@@ -107,12 +107,14 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use linkme;
+    pub use mltest_core::check::{
+        DATA_CHECKS, DRIFT_CHECKS, DataCheck, DriftCheck, IntoDriftSide, ROBUSTNESS_CHECKS,
+        RobustnessCheck, Site, run_data_check, run_drift_check, run_robustness,
+    };
     pub use mltest_core::data::IntoDataSource;
-    pub use mltest_core::drift::{DRIFT_CHECKS, DriftCheck, IntoDriftSide, run_drift_check};
     pub use mltest_core::expect::{IntoExpectations, Severity};
     pub use mltest_core::libtest::{IGNORED_TESTS, IgnoredTest, TestAttrs};
-    pub use mltest_core::robust::{Expect, ROBUSTNESS_CHECKS, RobustnessCheck, run_robustness};
-    pub use mltest_core::runner::{DATA_CHECKS, DataCheck, run_data_check};
+    pub use mltest_core::robust::Expect;
 
     /// Lets a `#[drift]` body return a `Drift` (the spans of a wrong type land on the return type).
     pub fn into_drift(d: mltest_core::drift::Drift) -> mltest_core::drift::Drift {

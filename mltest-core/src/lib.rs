@@ -6,6 +6,7 @@
 //! yields one [`record::Record`]; reporters only read records.
 
 pub mod ab;
+pub mod check;
 pub mod clock;
 pub mod data;
 pub mod drift;
@@ -19,7 +20,6 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod robust;
-pub mod runner;
 pub mod stats;
 pub mod store;
 mod text;

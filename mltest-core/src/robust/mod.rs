@@ -1,15 +1,10 @@
 //! Robustness: perturbations as proptest strategies, the flip-rate runner,
 //! and what a generated `#[robustness]` test calls.
 
-mod check;
 mod perturb;
 mod runner;
 mod slices;
 
-pub use check::{
-    ROBUSTNESS_CHECKS, RobustnessCheck, RobustnessRun, evaluate_robustness, evaluate_robustness_on,
-    registered_robustness_checks, run_robustness,
-};
 pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
