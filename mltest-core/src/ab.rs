@@ -16,7 +16,7 @@
 //!
 //! Every verdict is *treatment better*, *treatment worse* or *inconclusive*
 //! (p ≥ alpha); promotion stays an explicit `mltest models promote`. An A/B
-//! `#[test]` ends through [`crate::check::run_model_ab`].
+//! `#[test]` ends through `check::run_model_ab`, which records it.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
