@@ -99,10 +99,16 @@ impl RobustnessCheck {
 pub enum RobustnessCheckError {
     /// The store has no such model, or its file does not verify.
     #[error("model: {source}")]
-    Store { model: String, source: StoreError },
+    Store {
+        model: String,
+        source: Box<StoreError>,
+    },
     /// The stored model does not load as the reference model.
     #[error("model: {source}")]
-    Model { model: String, source: ModelError },
+    Model {
+        model: String,
+        source: Box<ModelError>,
+    },
     /// No `data =` and the card's training data is not on this machine.
     #[error(
         "no data: the card of {model} names {named:?} as its training data, which is not here; give the test `data = fixture`"
@@ -120,7 +126,10 @@ pub enum RobustnessCheckError {
     Measure(#[from] RobustError),
     /// The baseline model did not load.
     #[error("baseline: {source}")]
-    Baseline { model: String, source: ModelError },
+    Baseline {
+        model: String,
+        source: Box<ModelError>,
+    },
 }
 
 /// A baseline's measurement on the same cases.
@@ -337,7 +346,7 @@ pub fn evaluate_robustness_on(
     let result = (|| -> Result<FlipRate, RobustnessCheckError> {
         let stored = store.load(&model_id).map_err(|source| E::Store {
             model: model_id.clone(),
-            source,
+            source: Box::new(source),
         })?;
         model_id = stored.card.id();
         model_sha256 = Some(stored.sha256.clone());
@@ -360,7 +369,7 @@ pub fn evaluate_robustness_on(
         };
         let model = ReferenceModel::from_stored(stored).map_err(|source| E::Model {
             model: model_id.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let data = load_cached(&source).map_err(E::Data)?;
         data_info = Some(data.info().clone());
@@ -386,7 +395,7 @@ pub fn evaluate_robustness_on(
             let result = ReferenceModel::load(store, b)
                 .map_err(|source| E::Baseline {
                     model: b.to_string(),
-                    source,
+                    source: Box::new(source),
                 })
                 .and_then(|m| measure(&m));
             baseline = Some(BaselineRun {
