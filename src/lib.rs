@@ -49,28 +49,24 @@ pub use mltest_core::expect::{
 };
 pub use mltest_core::{ab, drift, model, prereq, rng, robust, stats, store};
 
-/// Running registered `#[data_expectation]` checks outside `cargo test` (a
-/// pipeline's data gate includes a test file as a module and runs its
-/// checks) and publishing their records.
+/// Running registered checks outside `cargo test` (a pipeline's data gate
+/// includes a test file as a module and runs its checks), A/B comparisons
+/// from a plain `#[test]`, and publishing their records. One scaffold
+/// serves every kind: see [`check::Site`].
 ///
 /// ```no_run
-/// use mltest::checks::{evaluate_checks, publish, registered_data_checks};
+/// use mltest::check::{evaluate_checks, publish, registered_data_checks};
 /// // Every check linked into this binary (a pipeline includes
 /// // `tests/data_quality.rs` as a module), one pass per data set.
 /// let checks = registered_data_checks();
 /// let runs = evaluate_checks(&checks);
-/// for (run, check) in runs.iter().zip(&checks) {
-///     publish(run, check.file, check.line); // records + JUnit
+/// for run in &runs {
+///     publish(run); // records + JUnit
 /// }
 /// let failed = runs.iter().filter(|r| r.fails_test()).count();
 /// assert_eq!(failed, 0, "{}", runs.iter().map(|r| r.report()).collect::<String>());
 /// ```
-pub mod checks {
-    pub use mltest_core::runner::{
-        CheckRun, DataCheck, evaluate_check, evaluate_checks, publish, publish_records,
-        registered_data_checks,
-    };
-}
+pub use mltest_core::check;
 
 /// Records: one JSON file per check, which JUnit, the HTML report and your
 /// own tooling read.
@@ -82,7 +78,8 @@ pub mod checks {
 pub mod record {
     pub use mltest_core::libtest::{Outcome, Skipped, TestResult};
     pub use mltest_core::record::{
-        Record, Verdict, read_all, read_run, records_dir, write_test_records,
+        Baseline, CheckKind, Details, FORMAT, Record, RecordError, RobustnessDetails, Threshold,
+        Verdict, read_all, read_run, records_dir, write_test_records,
     };
 }
 
@@ -178,12 +175,14 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use linkme;
+    pub use mltest_core::check::{
+        DATA_CHECKS, DRIFT_CHECKS, DataCheck, DriftCheck, IntoDriftSide, ROBUSTNESS_CHECKS,
+        RobustnessCheck, Site, run_data_check, run_drift_check, run_robustness,
+    };
     pub use mltest_core::data::IntoDataSource;
-    pub use mltest_core::drift::{DRIFT_CHECKS, DriftCheck, IntoDriftSide, run_drift_check};
     pub use mltest_core::expect::{IntoExpectations, Severity};
     pub use mltest_core::libtest::{IGNORED_TESTS, IgnoredTest, TestAttrs};
-    pub use mltest_core::robust::{Expect, ROBUSTNESS_CHECKS, RobustnessCheck, run_robustness};
-    pub use mltest_core::runner::{DATA_CHECKS, DataCheck, run_data_check};
+    pub use mltest_core::robust::Expect;
 
     /// Lets a `#[drift]` body return a `Drift` (the spans of a wrong type land on the return type).
     pub fn into_drift(d: mltest_core::drift::Drift) -> mltest_core::drift::Drift {

@@ -20,8 +20,9 @@ use std::time::Instant;
 
 use mltest::ab::{
     AbVerdict, Arm, CompareOptions, Require, TrafficTest, assign, compare_models,
-    compare_models_with, run_model_ab, sample_size,
+    compare_models_with, sample_size,
 };
+use mltest::check::run_model_ab;
 use mltest::data::train_test_split;
 use mltest::model::train::TrainConfig;
 use mltest::model::{Model, ReferenceModel};

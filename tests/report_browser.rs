@@ -53,14 +53,14 @@ fn report_fixture_petite_drift(general: &Side, general_petite: &Side) -> Drift {
 
 fn records() -> Vec<mltest::record::Record> {
     let mut out = Vec::new();
-    for c in mltest::checks::registered_data_checks() {
-        out.extend(mltest::checks::evaluate_check(c).records(c.file, c.line));
+    for c in mltest::check::registered_data_checks() {
+        out.extend(mltest::check::evaluate_check(c).records());
     }
-    for c in mltest::robust::registered_robustness_checks() {
-        out.push(mltest::robust::evaluate_robustness(c).record(c.file, c.line));
+    for c in mltest::check::registered_robustness_checks() {
+        out.push(mltest::check::evaluate_robustness(c).record());
     }
-    for c in mltest::drift::DRIFT_CHECKS.iter() {
-        out.push(mltest::drift::evaluate_drift_check(c).record(c.file, c.line));
+    for c in mltest::check::DRIFT_CHECKS.iter() {
+        out.push(mltest::check::evaluate_drift_check(c).record());
     }
     let store = mltest::store::ModelStore::from_env();
     let a = mltest::model::ReferenceModel::load(&store, "reviews@2").expect("reviews@2");
@@ -73,7 +73,7 @@ fn records() -> Vec<mltest::record::Record> {
         "Recommended IND",
         0.05,
     );
-    let (record, _) = mltest::ab::model_ab_record(
+    let (record, _) = mltest::check::model_ab_record(
         "report_fixture_ab",
         "Report fixture: the title's worth on 3,000 rows.",
         mltest::ab::Require::NotWorse,

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use mltest::checks::{DataCheck, evaluate_check, registered_data_checks};
+use mltest::check::{DataCheck, evaluate_check, registered_data_checks};
 use mltest::expect::Status;
 use mltest::junit;
 use mltest::prelude::*;
@@ -72,7 +72,7 @@ mod nested {
 fn find(name: &str) -> &'static DataCheck {
     registered_data_checks()
         .into_iter()
-        .find(|c| c.name == name)
+        .find(|c| c.site.name == name)
         .unwrap_or_else(|| panic!("{name} is not registered"))
 }
 
@@ -80,7 +80,7 @@ fn find(name: &str) -> &'static DataCheck {
 fn every_attribute_registers_a_descriptor_with_its_module_path() {
     let ids: Vec<String> = registered_data_checks()
         .iter()
-        .map(|c| c.test_id())
+        .map(|c| c.site.test_id())
         .collect();
     assert_eq!(
         ids,
@@ -95,7 +95,7 @@ fn every_attribute_registers_a_descriptor_with_its_module_path() {
     );
     let nested = find("inside_a_module");
     assert_eq!(nested.examples, 2);
-    assert!(nested.file.ends_with("reporting.rs"));
+    assert!(nested.site.file.ends_with("reporting.rs"));
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn a_warning_is_recorded_as_warn_and_does_not_fail() {
     let run = evaluate_check(find("a_warning_does_not_fail_the_test"));
     assert!(run.has_failures());
     assert!(!run.fails_test());
-    let records = run.records("f.rs", 1);
+    let records = run.records();
     assert_eq!(records[0].verdict, Verdict::Warn);
     assert!(
         run.report()
@@ -143,7 +143,7 @@ fn the_failure_report_reads_at_a_glance() {
 
 fn publish_to(out: &Path, runs: &[(&DataCheck, &str)]) {
     for (check, run_id) in runs {
-        let mut records = evaluate_check(check).records(check.file, check.line);
+        let mut records = evaluate_check(check).records();
         for r in records.iter_mut() {
             r.run_id = run_id.to_string();
         }
@@ -256,7 +256,7 @@ fn junit_counts_what_libtest_counts() {
     use mltest::record::{Outcome, Skipped, TestResult};
     let records = |name: &str| {
         let c = find(name);
-        evaluate_check(c).records(c.file, c.line)
+        evaluate_check(c).records()
     };
     let mut all = records("two_checks_of_one_kind");
     all.extend(records(
@@ -310,14 +310,18 @@ fn junit_counts_what_libtest_counts() {
 #[test]
 fn records_are_json_with_the_figures_reports_need() {
     let run = evaluate_check(find("should_panic_is_kept_and_the_report_has_the_figures"));
-    let r = &run.records("tests/reporting.rs", 7)[0];
+    let r = &run.records()[0];
     let json: serde_json::Value = serde_json::from_str(&serde_json::to_string(r).unwrap()).unwrap();
     assert_eq!(json["kind"], "data_expectation");
     assert_eq!(json["verdict"], "fail");
     assert_eq!(json["observed"], 0.25);
-    assert_eq!(json["threshold"], "<= 0.0100");
-    assert_eq!(json["metric"], "null_fraction");
+    // Record format 2: the threshold is a value, the metric's name comes
+    // from the outcome, and the outcome sits in the kind's details.
+    assert_eq!(json["format"], record::FORMAT);
+    assert_eq!(json["threshold"]["bound"]["max"], 0.01);
+    assert_eq!(r.threshold.describe(), "<= 0.0100");
+    assert_eq!(r.metric(), "null_fraction");
     assert_eq!(json["data"]["rows"], 400);
-    assert_eq!(json["outcome"]["count"]["hits"], 27);
+    assert_eq!(json["details"]["data_expectation"]["count"]["hits"], 27);
     assert_eq!(run.outcomes[0].status, Status::Fail);
 }

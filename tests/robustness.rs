@@ -177,7 +177,8 @@ fn no_department_is_much_worse_served_than_overall() {
     let data = mltest::data::load_cached(&reviews()).unwrap();
     let (_, test) = train_test_split(data.frame(), 42, 0.2).unwrap();
     let slices = slice_accuracy(&model, &test, "Recommended IND", "Department Name", 100).unwrap();
-    let record = slices.record(
+    let record = mltest::check::slices_record(
+        &slices,
         "no_department_is_much_worse_served_than_overall",
         reason,
         0.04,
@@ -185,7 +186,7 @@ fn no_department_is_much_worse_served_than_overall() {
         file!(),
         line!(),
     );
-    mltest::checks::publish_records(&[record]);
+    mltest::check::publish_records(&[record]);
     assert!(
         slices.failing(0.04).is_empty(),
         "{}",

@@ -185,8 +185,9 @@ fn a_missing_perturbed_column_is_a_clear_error() {
 /// fails, and the report shows both rates on the same cases.
 #[test]
 fn a_candidate_more_fragile_than_its_baseline_fails() {
+    use mltest::check::{RobustnessCheck, Site, evaluate_robustness_on};
     use mltest::model::Model;
-    use mltest::robust::{Expect, RobustnessCheck, evaluate_robustness_on};
+    use mltest::robust::Expect;
     let (robust, data) = setup();
     let dir = tempfile::tempdir().unwrap();
     let store = mltest::store::ModelStore::open(dir.path());
@@ -206,11 +207,15 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
         DataSource::generated(ReviewsSpec::new(2_000, 8))
     }
     let check = RobustnessCheck {
-        name: "fragile",
-        module_path: "robustness_engine",
-        file: file!(),
-        line: line!(),
-        reason: "test",
+        site: Site {
+            name: "fragile",
+            module_path: "robustness_engine",
+            file: file!(),
+            line: line!(),
+            reason: "test",
+            severity: mltest::expect::Severity::Fail,
+            attrs: mltest::libtest::TestAttrs::default(),
+        },
         max_flip_rate: 1.0,
         cases: 1_000,
         model: "m@1",
@@ -222,11 +227,10 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
         baseline: Some("m@2"),
         margin: 0.005,
         body: perturb,
-        attrs: mltest::__private::TestAttrs::default(),
     };
     let run = evaluate_robustness_on(&check, &store, None);
     let rate = run.result.as_ref().unwrap().rate;
-    let base = run.baseline.as_ref().unwrap().1.as_ref().unwrap().rate;
+    let base = run.baseline.as_ref().unwrap().result.as_ref().unwrap().rate;
     assert!(
         rate > base + 0.005,
         "m@1 must be more fragile than m@2: {rate} vs {base}"

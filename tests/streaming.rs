@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use mltest::checks::{evaluate_check, registered_data_checks};
+use mltest::check::{evaluate_check, registered_data_checks};
 use mltest::data::Streaming;
 use mltest::expect::{self, CheckOutcome, EvalOptions};
 use mltest::prelude::*;
@@ -325,10 +325,10 @@ fn reading_values_of_a_streamed_file_is_an_error(perm: &Dataset) -> Expectation 
     perm.row_count().at_least(1.0)
 }
 
-fn registered(name: &str) -> &'static mltest::checks::DataCheck {
+fn registered(name: &str) -> &'static mltest::check::DataCheck {
     registered_data_checks()
         .into_iter()
-        .find(|c| c.name == name)
+        .find(|c| c.site.name == name)
         .unwrap_or_else(|| panic!("{name} is not registered"))
 }
 
@@ -349,7 +349,7 @@ fn data_expectation_tests_stream_files_marked_or_too_large() {
     );
     assert_eq!(run.outcomes[3].segments.len(), 2);
     // The record a passing sketched check leaves says what the figure is.
-    let records = run.records("tests/streaming.rs", 1);
+    let records = run.records();
     assert!(
         records[2]
             .report

@@ -2,10 +2,10 @@
 //! `tests/data_quality.rs` (the same declarations, included as a module by
 //! main.rs) in one pass per data set. Needs only the expectation runtime.
 
-use mltest::checks::{CheckRun, evaluate_checks, publish, registered_data_checks};
+use mltest::check::{DataRun, evaluate_checks, publish, registered_data_checks};
 
 pub struct GateResult {
-    pub runs: Vec<CheckRun>,
+    pub runs: Vec<DataRun>,
     pub failed: usize,
 }
 
@@ -14,8 +14,8 @@ pub fn run() -> GateResult {
     let runs = evaluate_checks(&checks);
     let mut failed = 0;
     println!("  {:<45} {:>6} {:>6}  verdict", "test", "checks", "failed");
-    for (run, check) in runs.iter().zip(&checks) {
-        publish(run, check.file, check.line);
+    for run in &runs {
+        publish(run);
         let bad = run
             .outcomes
             .iter()
@@ -31,7 +31,7 @@ pub fn run() -> GateResult {
         };
         println!(
             "  {:<45} {:>6} {:>6}  {verdict}",
-            run.check_name,
+            run.site.name,
             run.outcomes.len(),
             bad
         );

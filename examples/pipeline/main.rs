@@ -165,7 +165,7 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
 
     println!(
         "step 1/3  data gate: {} checks from tests/data_quality.rs",
-        mltest::checks::registered_data_checks().len()
+        mltest::check::registered_data_checks().len()
     );
     let t = Instant::now();
     let gate = data_gate::run();

@@ -4,7 +4,7 @@
 //! against the new version for the promotion gate. Demonstrations marked
 //! `#[should_panic]` are skipped.
 
-use mltest::robust::{evaluate_robustness_on, registered_robustness_checks};
+use mltest::check::{evaluate_robustness_on, publish_records, registered_robustness_checks};
 use mltest::store::{ModelStore, RecordedCheck};
 
 pub fn run(id: &str, store: &ModelStore, time: &str) -> Result<(), String> {
@@ -19,21 +19,21 @@ pub fn run(id: &str, store: &ModelStore, time: &str) -> Result<(), String> {
     );
     for check in &checks {
         let run = evaluate_robustness_on(check, store, Some(id));
-        mltest::checks::publish_records(&[run.record(check.file, check.line)]);
+        publish_records(&[run.record()]);
         let rate = run
             .result
             .as_ref()
             .map_or("error".to_string(), |r| format!("{:.4}", r.rate));
         println!(
             "  {:<45} {:>9} {:>9.4}  {}",
-            check.name,
+            check.site.name,
             rate,
             check.max_flip_rate,
             if run.passed() { "ok" } else { "FAIL" }
         );
         if !run.passed() {
             eprintln!("\n{}", run.report());
-            failed.push(check.name);
+            failed.push(check.site.name);
         }
     }
     let passed = failed.is_empty();

@@ -15,7 +15,8 @@
 //!   statsmodels' `NormalIndPower` on Cohen's h.
 //!
 //! Every verdict is *treatment better*, *treatment worse* or *inconclusive*
-//! (p ≥ alpha); promotion stays an explicit `mltest models promote`.
+//! (p ≥ alpha); promotion stays an explicit `mltest models promote`. An A/B
+//! `#[test]` ends through `check::run_model_ab`, which records it.
 
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
@@ -461,7 +462,13 @@ pub fn sample_size(base: f64, mde: f64, alpha: f64, power: f64, ratio: f64) -> f
 }
 
 /// What an A/B test asserts about the treatment (B).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// ```
+/// use mltest_core::ab::Require;
+/// assert_eq!(Require::NotWorse.describe(), "treatment not worse");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Require {
     /// Fails only when B is significantly worse (a candidate may ship when
     /// it is no worse).
@@ -470,99 +477,14 @@ pub enum Require {
     Better,
 }
 
-/// Entry point of an A/B cargo test: records the comparison (kind `ab`,
-/// JUnit properties included) and panics with the report when the
-/// requirement fails or the comparison could not run. Promotion is never a
-/// side effect: it stays `mltest models promote`.
-pub fn run_model_ab(
-    test: &str,
-    reason: &str,
-    require: Require,
-    comparison: Result<ModelComparison, AbError>,
-    seconds: f64,
-) {
-    let (record, passed) = model_ab_record(test, reason, require, &comparison, seconds);
-    crate::runner::publish_records(std::slice::from_ref(&record));
-    if !passed {
-        panic!("{}", record.report);
+impl Require {
+    /// The requirement as reports print it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Require::NotWorse => "treatment not worse",
+            Require::Better => "treatment better",
+        }
     }
-    // Captured by libtest (shown with --nocapture); nextest keeps it in its JUnit.
-    println!("{}", record.report);
-}
-
-/// The record of an A/B test and whether it passed, without publishing it.
-pub fn model_ab_record(
-    test: &str,
-    reason: &str,
-    require: Require,
-    comparison: &Result<ModelComparison, AbError>,
-    seconds: f64,
-) -> (crate::record::Record, bool) {
-    use crate::record::{Record, Verdict};
-    let passed = match (comparison, require) {
-        (Err(_), _) => false,
-        (Ok(c), Require::NotWorse) => c.verdict != AbVerdict::TreatmentWorse,
-        (Ok(c), Require::Better) => c.verdict == AbVerdict::TreatmentBetter,
-    };
-    let want = match require {
-        Require::NotWorse => "treatment not worse",
-        Require::Better => "treatment better",
-    };
-    let rerun = crate::runner::rerun_command(test);
-    let report = match comparison {
-        Ok(c) => format!(
-            "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {want}\n{}  rerun:    {rerun}\n",
-            if passed { "passed" } else { "failed" },
-            c.render()
-        ),
-        Err(e) => format!(
-            "A/B test `{test}` could not run\n  reason:   {reason}\n  error:    {e}\n  rerun:    {rerun}\n"
-        ),
-    };
-    let record = Record {
-        run_id: crate::outdir::run_id().to_string(),
-        binary: crate::outdir::binary_name(),
-        test: test.to_string(),
-        check_index: 0,
-        check: test.rsplit("::").next().unwrap_or(test).to_string(),
-        kind: "ab".into(),
-        reason: reason.to_string(),
-        verdict: match (comparison, passed) {
-            (Err(_), _) => Verdict::Error,
-            (Ok(_), true) => Verdict::Pass,
-            (Ok(_), false) => Verdict::Fail,
-        },
-        metric: "accuracy_difference".into(),
-        description: comparison
-            .as_ref()
-            .map(|c| format!("accuracy of {} − {}", c.b, c.a))
-            .unwrap_or_else(|_| "A/B".into()),
-        observed: comparison.as_ref().ok().map(|c| c.difference),
-        threshold: want.to_string(),
-        data: None,
-        seed: None,
-        model: comparison
-            .as_ref()
-            .ok()
-            .map(|c| format!("{} vs {}", c.a, c.b)),
-        duration_s: seconds,
-        timestamp: crate::clock::unix_now(),
-        file: String::new(),
-        line: 0,
-        report,
-        outcome: None,
-        libtest: None,
-        details: comparison.as_ref().ok().map(|c| {
-            serde_json::json!({
-                "ab_verdict": c.verdict.to_string(),
-                "difference_low": c.difference_low,
-                "difference_high": c.difference_high,
-                "p_value": c.p_value,
-                "comparison": c,
-            })
-        }),
-    };
-    (record, passed)
 }
 
 #[cfg(test)]

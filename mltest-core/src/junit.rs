@@ -22,7 +22,7 @@ use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 
 use crate::libtest::{Outcome, Skipped};
 use crate::outdir;
-use crate::record::{self, Record, Verdict};
+use crate::record::{self, Details, Record, Verdict};
 
 /// `<out>/junit/<binary>.xml`.
 pub fn junit_path(out: &Path, binary: &str) -> PathBuf {
@@ -295,19 +295,20 @@ fn case_message(case: &TestCase) -> String {
     }
 }
 
-/// The figures JUnit carries per check.
+/// The figures JUnit carries per check: the record's, then its kind's
+/// (in name order, as earlier versions wrote them).
 fn properties(r: &Record) -> Vec<(&'static str, String)> {
     let mut p = vec![
-        ("kind", r.kind.clone()),
-        ("verdict", format!("{:?}", r.verdict).to_lowercase()),
+        ("kind", r.kind.as_str().to_string()),
+        ("verdict", r.verdict.as_str().to_string()),
         ("reason", r.reason.clone()),
-        ("metric", r.metric.clone()),
+        ("metric", r.metric().to_string()),
         ("check", r.description.clone()),
         (
             "observed",
             r.observed.map_or("none".into(), |x| format!("{x}")),
         ),
-        ("threshold", r.threshold.clone()),
+        ("threshold", r.threshold.describe()),
     ];
     if let Some(d) = &r.data {
         p.push(("data", d.origin.clone()));
@@ -320,39 +321,52 @@ fn properties(r: &Record) -> Vec<(&'static str, String)> {
     if let Some(m) = &r.model {
         p.push(("model", m.clone()));
     }
-    if let Some(serde_json::Value::Object(d)) = &r.details {
-        for (k, v) in d {
-            let key: &'static str = match k.as_str() {
-                "cases" => "cases",
-                "flips" => "flips",
-                "interval_low" => "interval_low",
-                "interval_high" => "interval_high",
-                "perturbation" => "perturbation",
-                "drifted_columns" => "drifted_columns",
-                "drifted_share" => "drifted_share",
-                "reference" => "reference",
-                "reference_sha256" => "reference_sha256",
-                "ab_verdict" => "ab_verdict",
-                "difference_low" => "difference_low",
-                "difference_high" => "difference_high",
-                "p_value" => "p_value",
-                _ => continue,
-            };
-            let value = match v {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            p.push((key, value));
-        }
-    }
+    p.extend(detail_properties(&r.details));
     p
+}
+
+/// The kind-specific figures JUnit carries.
+fn detail_properties(details: &Details) -> Vec<(&'static str, String)> {
+    // Numbers as JSON writes them (`null` when not finite).
+    let num = |x: f64| serde_json::Value::from(x).to_string();
+    match details {
+        Details::Robustness(Some(d)) => vec![
+            ("cases", d.flips.cases.to_string()),
+            ("flips", d.flips.flips.to_string()),
+            ("interval_high", num(d.flips.interval.1)),
+            ("interval_low", num(d.flips.interval.0)),
+            ("perturbation", d.flips.perturbation.clone()),
+        ],
+        Details::Drift(Some(r)) => {
+            let drifted: Vec<&str> = r
+                .columns
+                .iter()
+                .filter(|c| c.drifted)
+                .map(|c| c.column.as_str())
+                .collect();
+            vec![
+                ("drifted_columns", drifted.join(", ")),
+                ("drifted_share", num(r.drifted_share)),
+                ("reference", r.reference.origin.clone()),
+                ("reference_sha256", r.reference.sha256.clone()),
+            ]
+        }
+        Details::Ab(Some(c)) => vec![
+            ("ab_verdict", c.verdict.to_string()),
+            ("difference_high", num(c.difference_high)),
+            ("difference_low", num(c.difference_low)),
+            ("p_value", num(c.p_value)),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 fn one_line(r: &Record) -> String {
     let observed = r.observed.map_or("no value".into(), crate::text::fig);
     format!(
         "{}: observed {observed}, expected {}",
-        r.description, r.threshold
+        r.description,
+        r.threshold.describe()
     )
 }
 

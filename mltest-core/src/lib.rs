@@ -6,6 +6,7 @@
 //! yields one [`record::Record`]; reporters only read records.
 
 pub mod ab;
+pub mod check;
 pub mod clock;
 pub mod config;
 pub mod data;
@@ -22,7 +23,6 @@ pub mod record;
 pub mod report;
 pub mod rng;
 pub mod robust;
-pub mod runner;
 pub mod stats;
 pub mod store;
 mod text;

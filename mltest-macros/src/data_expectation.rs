@@ -74,6 +74,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     );
 
     let ignored = signature::ignored_registration(&func);
+    let site = signature::site(name, &reason, &severity, &test_attrs);
     Ok(quote! {
         #ignored
 
@@ -88,16 +89,10 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         #[::mltest::__private::linkme::distributed_slice(::mltest::__private::DATA_CHECKS)]
         #[linkme(crate = ::mltest::__private::linkme)]
         static #descriptor: ::mltest::__private::DataCheck = ::mltest::__private::DataCheck {
-            name: ::core::stringify!(#name),
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-            reason: #reason,
-            severity: #severity,
+            site: #site,
             examples: #examples,
             data: || #data_call,
             body: |__mltest_data| #body_call,
-            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

@@ -64,6 +64,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     );
 
     let ignored = signature::ignored_registration(&func);
+    let site = signature::site(name, &reason, &severity, &test_attrs);
     Ok(quote! {
         #ignored
 
@@ -78,16 +79,10 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         #[::mltest::__private::linkme::distributed_slice(::mltest::__private::DRIFT_CHECKS)]
         #[linkme(crate = ::mltest::__private::linkme)]
         static #descriptor: ::mltest::__private::DriftCheck = ::mltest::__private::DriftCheck {
-            name: ::core::stringify!(#name),
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-            reason: #reason,
-            severity: #severity,
+            site: #site,
             reference: || #reference_call,
             current: || #current_call,
             body: |__mltest_reference, __mltest_current| #body_call,
-            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

@@ -146,6 +146,8 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
     let block = &func.block;
 
     let ignored = signature::ignored_registration(&func);
+    let severity = quote!(::mltest::__private::Severity::Fail);
+    let site = signature::site(name, &reason, &severity, &test_attrs);
     Ok(quote! {
         #ignored
 
@@ -160,11 +162,7 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
         #[::mltest::__private::linkme::distributed_slice(::mltest::__private::ROBUSTNESS_CHECKS)]
         #[linkme(crate = ::mltest::__private::linkme)]
         static #descriptor: ::mltest::__private::RobustnessCheck = ::mltest::__private::RobustnessCheck {
-            name: ::core::stringify!(#name),
-            module_path: ::core::module_path!(),
-            file: ::core::file!(),
-            line: ::core::line!(),
-            reason: #reason,
+            site: #site,
             max_flip_rate: #max,
             cases: #cases,
             model: #model,
@@ -176,7 +174,6 @@ pub fn expand(attr_args: TokenStream, item: TokenStream) -> syn::Result<TokenStr
             baseline: #baseline,
             margin: #margin,
             body: #body_fn,
-            attrs: #test_attrs,
         };
 
         #[doc(hidden)]

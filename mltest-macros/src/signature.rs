@@ -260,3 +260,22 @@ pub fn two_ref_params(func: &ItemFn, attr: &str, hint: &str) -> syn::Result<(Par
     let second = params.next().expect("two parameters")?;
     Ok((first, second))
 }
+
+/// The `site` of a check's descriptor: the function's name and place, its
+/// reason, severity and libtest attributes (`::mltest::__private::Site`).
+pub fn site(
+    name: &syn::Ident,
+    reason: &impl quote::ToTokens,
+    severity: &impl quote::ToTokens,
+    test_attrs: &impl quote::ToTokens,
+) -> proc_macro2::TokenStream {
+    quote::quote!(::mltest::__private::Site {
+        name: ::core::stringify!(#name),
+        module_path: ::core::module_path!(),
+        file: ::core::file!(),
+        line: ::core::line!(),
+        reason: #reason,
+        severity: #severity,
+        attrs: #test_attrs,
+    })
+}

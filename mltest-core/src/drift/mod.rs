@@ -38,14 +38,12 @@
 //! at most [`profile::EXACT_MAX_DISTINCT`] distinct values, and say so when
 //! they are missing.
 
-mod check;
 mod column;
 pub mod profile;
 mod render;
 mod side;
 pub mod summary;
 
-pub use check::{DRIFT_CHECKS, DriftCheck, IntoDriftSide, evaluate_drift_check, run_drift_check};
 pub use column::{ColumnDrift, Power};
 pub use profile::Profile;
 pub use render::DriftReport;

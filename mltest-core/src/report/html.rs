@@ -4,10 +4,9 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::svg;
-use crate::record::{Record, Verdict};
+use crate::record::{CheckKind, Details, Record, Threshold, Verdict};
+use crate::robust::FlipExample;
 use crate::store::VersionInfo;
 use crate::text::fig;
 
@@ -52,10 +51,10 @@ fn badge(v: Verdict) -> &'static str {
     }
 }
 
-/// Counts per kind: (kind, pass, fail, warn, error).
-pub fn counts(records: &[Record]) -> Vec<(String, usize, usize, usize, usize)> {
-    let mut kinds: Vec<String> = records.iter().map(|r| r.kind.clone()).collect();
-    kinds.sort();
+/// Counts per kind: (kind, pass, fail, warn, error), kinds by name.
+pub fn counts(records: &[Record]) -> Vec<(CheckKind, usize, usize, usize, usize)> {
+    let mut kinds: Vec<CheckKind> = records.iter().map(|r| r.kind).collect();
+    kinds.sort_by_key(|k| k.as_str());
     kinds.dedup();
     kinds
         .into_iter()
@@ -104,23 +103,17 @@ pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) 
         let _ = write!(
             s,
             "<tr><td><a href=\"#kind-{k}\">{}</a></td><td>{p}</td><td>{f}</td><td>{w}</td><td>{e}</td></tr>",
-            escape(&k)
+            escape(k.as_str())
         );
     }
     s.push_str("</table>");
     // Sections follow the data's way through the system: data → drift →
-    // robustness → A/B, then anything else.
-    let mut kinds: Vec<&str> = records.iter().map(|r| r.kind.as_str()).collect();
-    let rank = |k: &str| {
-        ["data_expectation", "drift", "robustness", "slices", "ab"]
-            .iter()
-            .position(|x| *x == k)
-            .unwrap_or(99)
-    };
-    kinds.sort_by_key(|k| (rank(k), k.to_string()));
+    // robustness → slices → A/B (the order of `CheckKind`).
+    let mut kinds: Vec<CheckKind> = records.iter().map(|r| r.kind).collect();
+    kinds.sort();
     kinds.dedup();
     for kind in kinds {
-        let _ = write!(s, "<h2 id=\"kind-{kind}\">{}</h2>", escape(&title(kind)));
+        let _ = write!(s, "<h2 id=\"kind-{kind}\">{}</h2>", escape(kind.title()));
         let mut of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
         // Failures first, then by binary and test.
         of_kind.sort_by_key(|r| {
@@ -142,23 +135,13 @@ pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) 
     s
 }
 
-fn title(kind: &str) -> String {
-    match kind {
-        "data_expectation" => "Data expectations".into(),
-        "robustness" => "Robustness".into(),
-        "drift" => "Drift".into(),
-        "ab" => "A/B comparisons".into(),
-        other => other.to_string(),
-    }
-}
-
 fn check(s: &mut String, r: &Record) {
     // Open, so plots show on screen and in print; the summary links jump here.
     let open = " open";
     let _ = write!(
         s,
         "<details class=\"check\" data-kind=\"{}\"{open}><summary>{}{} <span class=\"muted\">{} · {}</span></summary>",
-        escape(&r.kind),
+        r.kind,
         badge(r.verdict),
         escape(r.test.rsplit("::").next().unwrap_or(&r.test)),
         escape(&r.binary),
@@ -170,9 +153,9 @@ fn check(s: &mut String, r: &Record) {
         "<table><tr><td>check</td><td>{}</td></tr><tr><td>observed</td><td>{}</td></tr><tr><td>threshold</td><td>{}</td></tr>",
         escape(&r.description),
         r.observed.map_or("—".into(), fig),
-        escape(&r.threshold)
+        escape(&r.threshold.describe())
     );
-    if let Some(e) = r.outcome.as_ref().and_then(|o| o.estimate.as_ref()) {
+    if let Some(e) = r.outcome().and_then(|o| o.estimate.as_ref()) {
         let _ = write!(
             s,
             "<tr><td>estimate</td><td>{}</td></tr>",
@@ -191,38 +174,25 @@ fn check(s: &mut String, r: &Record) {
     s.push_str("</table><div class=\"plots\">");
     plots(s, r);
     s.push_str("</div>");
-    if r.kind == "robustness" {
-        flips(s, r);
+    if let Details::Robustness(Some(d)) = &r.details {
+        flips(s, &d.flips.examples);
     }
     let _ = write!(s, "<pre>{}</pre></details>", escape(&r.report));
 }
 
-/// The numbers in a threshold like `<= 0.0500` or `in [40, 46]`.
-fn threshold_values(t: &str) -> Vec<f64> {
-    t.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
-        .filter_map(|w| w.parse::<f64>().ok())
-        .collect()
-}
-
-fn threshold_value(t: &str) -> Option<f64> {
-    threshold_values(t).pop()
-}
-
-fn limits(t: &str) -> Vec<(f64, String)> {
-    threshold_values(t)
+/// The threshold's numbers as the plots label them.
+fn limits(t: &Threshold) -> Vec<(f64, String)> {
+    t.limits()
         .into_iter()
         .map(|v| (v, format!("threshold {}", fig(v))))
         .collect()
 }
 
-fn num(v: &Value, key: &str) -> Option<f64> {
-    v.get(key).and_then(Value::as_f64)
-}
-
 fn plots(s: &mut String, r: &Record) {
-    match r.kind.as_str() {
-        "data_expectation" => {
-            let Some(o) = &r.outcome else { return };
+    let passed = r.verdict == Verdict::Pass;
+    let metric = r.metric().replace('_', " ");
+    match &r.details {
+        Details::DataExpectation(o) => {
             if !o.segments.is_empty() {
                 let segs: Vec<(String, f64, bool)> = o
                     .segments
@@ -230,89 +200,53 @@ fn plots(s: &mut String, r: &Record) {
                     .map(|f| (f.segment.clone(), f.observed, f.passed))
                     .collect();
                 s.push_str(&svg::segment_bars(
-                    &format!("{} per segment", r.metric.replace('_', " ")),
+                    &format!("{metric} per segment"),
                     &segs,
-                    threshold_value(&r.threshold),
+                    r.threshold.limits().last().copied(),
                 ));
             } else if let Some(obs) = r.observed {
                 s.push_str(&svg::interval(
-                    &r.metric.replace('_', " "),
+                    &metric,
                     obs,
                     obs,
                     obs,
                     &limits(&r.threshold),
-                    r.verdict == Verdict::Pass,
+                    passed,
                 ));
             }
         }
-        "robustness" => {
-            let Some(d) = &r.details else { return };
-            if let (Some(obs), Some(lo), Some(hi), Some(t)) = (
-                r.observed,
-                num(d, "interval_low"),
-                num(d, "interval_high"),
-                threshold_value(&r.threshold),
-            ) {
+        Details::Robustness(Some(d)) => {
+            if let (Some(obs), Some(&t)) = (r.observed, r.threshold.limits().last()) {
+                let (lo, hi) = d.flips.interval;
                 s.push_str(&svg::interval(
                     "flip rate with its 95% Wilson interval",
                     obs,
                     lo,
                     hi,
                     &[(t, format!("max {}", fig(t)))],
-                    r.verdict == Verdict::Pass,
+                    passed,
                 ));
             }
         }
-        "ab" => {
-            let Some(d) = &r.details else { return };
-            if let (Some(obs), Some(lo), Some(hi)) = (
-                r.observed,
-                num(d, "difference_low"),
-                num(d, "difference_high"),
-            ) {
+        Details::Ab(Some(c)) => {
+            if let Some(obs) = r.observed {
                 s.push_str(&svg::interval(
                     "accuracy difference B − A with its 95% interval",
                     obs,
-                    lo,
-                    hi,
+                    c.difference_low,
+                    c.difference_high,
                     &[(0.0, "no difference".into())],
-                    r.verdict == Verdict::Pass,
+                    passed,
                 ));
             }
         }
-        "drift" => {
-            let Some(cols) = r
-                .details
-                .as_ref()
-                .and_then(|d| d.get("report"))
-                .and_then(|rep| rep.get("columns"))
-                .and_then(Value::as_array)
-            else {
-                return;
-            };
-            for c in cols {
-                let labels: Vec<String> = c
-                    .get("bins")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let series = |k: &str| -> Vec<f64> {
-                    c.get(k)
-                        .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                        .unwrap_or_default()
-                };
-                let name = c.get("column").and_then(Value::as_str).unwrap_or("?");
-                let drifted = c.get("drifted").and_then(Value::as_bool).unwrap_or(false);
+        Details::Drift(Some(report)) => {
+            for c in &report.columns {
                 s.push_str(&svg::paired_bars(
-                    &format!("{name}{}", if drifted { " (drift)" } else { "" }),
-                    &labels,
-                    &series("reference_shares"),
-                    &series("current_shares"),
+                    &format!("{}{}", c.column, if c.drifted { " (drift)" } else { "" }),
+                    &c.bins,
+                    &c.reference_shares,
+                    &c.current_shares,
                     ("reference", "current"),
                 ));
             }
@@ -322,41 +256,27 @@ fn plots(s: &mut String, r: &Record) {
 }
 
 /// The shrunk flips as before/after diffs of each changed cell.
-fn flips(s: &mut String, r: &Record) {
-    let Some(examples) = r
-        .details
-        .as_ref()
-        .and_then(|d| d.get("examples"))
-        .and_then(Value::as_array)
-    else {
-        return;
-    };
+fn flips(s: &mut String, examples: &[FlipExample]) {
     if examples.is_empty() {
         return;
     }
     s.push_str("<table><tr><th>row</th><th>change (shrunk)</th><th>P before → after</th></tr>");
     for e in examples {
-        let row = e.get("row").and_then(Value::as_u64).unwrap_or(0);
         let mut cells = String::new();
-        for ch in e
-            .get("changes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let part = |i: usize| ch.get(i).and_then(Value::as_str).unwrap_or("");
+        for (column, before, after) in &e.changes {
             let _ = write!(
                 cells,
                 "<b>{}</b>: {}<br>",
-                escape(part(0)),
-                diff(part(1), part(2))
+                escape(column),
+                diff(before, after)
             );
         }
         let _ = write!(
             s,
-            "<tr><td>{row}</td><td>{cells}</td><td>{} → {}</td></tr>",
-            num(e, "p_before").map_or("?".into(), fig),
-            num(e, "p_after").map_or("?".into(), fig)
+            "<tr><td>{}</td><td>{cells}</td><td>{} → {}</td></tr>",
+            e.row,
+            fig(e.p_before),
+            fig(e.p_after)
         );
     }
     s.push_str("</table>");
@@ -425,9 +345,23 @@ mod tests {
 
     #[test]
     fn threshold_numbers_are_read() {
-        assert_eq!(threshold_value("<= 0.0500"), Some(0.05));
-        assert_eq!(threshold_value("< 0.5"), Some(0.5));
-        assert_eq!(threshold_value("treatment better"), None);
-        assert_eq!(threshold_values("in [40, 46]"), vec![40.0, 46.0]);
+        use crate::expect::Bound;
+        let last = |t: Threshold| t.limits().last().copied();
+        assert_eq!(
+            last(Threshold::Bound(Bound::AtMost { max: 0.05 })),
+            Some(0.05)
+        );
+        let share = Threshold::DriftedShare {
+            share: 0.5,
+            expect_drift: false,
+        };
+        assert_eq!(last(share), Some(0.5));
+        let better = Threshold::Requirement(crate::ab::Require::Better);
+        assert_eq!(last(better), None);
+        let between = Threshold::Bound(Bound::Between {
+            min: 40.0,
+            max: 46.0,
+        });
+        assert_eq!(between.limits(), vec![40.0, 46.0]);
     }
 }

@@ -111,7 +111,7 @@ pub fn summary(records: &[Record], colour: bool) -> String {
                 r.binary,
                 r.description,
                 r.observed.map_or("—".into(), crate::text::fig),
-                r.threshold
+                r.threshold.describe()
             ));
         }
     }

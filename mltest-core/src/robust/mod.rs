@@ -2,16 +2,11 @@
 //! and what a generated `#[robustness]` test calls.
 
 mod cells;
-mod check;
 mod perturb;
 mod runner;
 mod slices;
 
 pub use cells::TrainingFacts;
-pub use check::{
-    ROBUSTNESS_CHECKS, RobustnessCheck, RobustnessRun, evaluate_robustness, evaluate_robustness_on,
-    registered_robustness_checks, run_robustness,
-};
 pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, Typo, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,

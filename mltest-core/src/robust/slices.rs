@@ -8,7 +8,6 @@ use polars::prelude::*;
 
 use super::runner::RobustError;
 use crate::model::Model;
-use crate::record::{Record, Verdict};
 use crate::stats::{Z95, wilson};
 use crate::text::{fig, thousands};
 
@@ -148,51 +147,5 @@ impl SliceReport {
             ));
         }
         s
-    }
-
-    /// A record for reports and JUnit.
-    pub fn record(
-        &self,
-        test: &str,
-        reason: &str,
-        margin: f64,
-        model: &str,
-        file: &str,
-        line: u32,
-    ) -> Record {
-        let weakest = self.segments.first().map_or(self.overall, |s| s.accuracy);
-        Record {
-            run_id: crate::outdir::run_id().to_string(),
-            binary: crate::outdir::binary_name(),
-            test: test.to_string(),
-            check_index: 0,
-            check: format!("slices({})", self.column),
-            kind: "slices".into(),
-            reason: reason.to_string(),
-            verdict: if self.failing(margin).is_empty() {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            },
-            metric: "weakest_slice_accuracy".into(),
-            description: format!(
-                "accuracy of every segment of {:?} >= overall - {}",
-                self.column,
-                fig(margin)
-            ),
-            observed: Some(weakest),
-            threshold: format!(">= {}", fig(self.overall - margin)),
-            data: None,
-            seed: None,
-            model: Some(model.to_string()),
-            duration_s: 0.0,
-            timestamp: crate::clock::unix_now(),
-            file: file.to_string(),
-            line,
-            report: self.report(test, reason, margin),
-            outcome: None,
-            libtest: None,
-            details: serde_json::to_value(self).ok(),
-        }
     }
 }

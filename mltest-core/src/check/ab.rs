@@ -1,0 +1,79 @@
+//! A/B tests: plain `#[test]`s that compare two models and end through the
+//! same scaffold as the attribute kinds (record, JUnit, panic).
+
+use crate::ab::{AbError, AbVerdict, ModelComparison, Require};
+use crate::record::{Details, Record, Threshold, Verdict};
+
+/// Entry point of an A/B cargo test: records the comparison (kind `ab`,
+/// JUnit properties included) and panics with the report when the
+/// requirement fails or the comparison could not run. Promotion is never a
+/// side effect: it stays `mltest models promote`.
+///
+/// ```
+/// use mltest_core::ab::{ModelComparison, Require};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # unsafe { std::env::set_var("MLTEST_OUT", dir.path()) };
+/// let c = ModelComparison::from_counts("m@1", "m@2", 1000, 850, 30, 45, 0.05);
+/// // Not significantly worse: passes (and writes its record and JUnit).
+/// mltest_core::check::run_model_ab("not_worse", "the gate", Require::NotWorse, Ok(c), 0.1);
+/// ```
+pub fn run_model_ab(
+    test: &str,
+    reason: &str,
+    require: Require,
+    comparison: Result<ModelComparison, AbError>,
+    seconds: f64,
+) {
+    let (record, _) = model_ab_record(test, reason, require, &comparison, seconds);
+    super::conclude(std::slice::from_ref(&record), &record.report, true);
+}
+
+/// The record of an A/B test and whether it passed, without publishing it.
+pub fn model_ab_record(
+    test: &str,
+    reason: &str,
+    require: Require,
+    comparison: &Result<ModelComparison, AbError>,
+    seconds: f64,
+) -> (Record, bool) {
+    let passed = match (comparison, require) {
+        (Err(_), _) => false,
+        (Ok(c), Require::NotWorse) => c.verdict != AbVerdict::TreatmentWorse,
+        (Ok(c), Require::Better) => c.verdict == AbVerdict::TreatmentBetter,
+    };
+    let want = require.describe();
+    let rerun = super::rerun_command(test);
+    let report = match comparison {
+        Ok(c) => format!(
+            "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {want}\n{}  rerun:    {rerun}\n",
+            if passed { "passed" } else { "failed" },
+            c.render()
+        ),
+        Err(e) => format!(
+            "A/B test `{test}` could not run\n  reason:   {reason}\n  error:    {e}\n  rerun:    {rerun}\n"
+        ),
+    };
+    let short = test.rsplit("::").next().unwrap_or(test).to_string();
+    let details = Details::Ab(comparison.as_ref().ok().cloned().map(Box::new));
+    let record = Record {
+        verdict: match (comparison, passed) {
+            (Err(_), _) => Verdict::Error,
+            (Ok(_), true) => Verdict::Pass,
+            (Ok(_), false) => Verdict::Fail,
+        },
+        description: comparison
+            .as_ref()
+            .map(|c| format!("accuracy of {} − {}", c.b, c.a))
+            .unwrap_or_else(|_| "A/B".into()),
+        observed: comparison.as_ref().ok().map(|c| c.difference),
+        threshold: Threshold::Requirement(require),
+        model: comparison
+            .as_ref()
+            .ok()
+            .map(|c| format!("{} vs {}", c.a, c.b)),
+        duration_s: seconds,
+        report,
+        ..Record::new(test, short, reason, details)
+    };
+    (record, passed)
+}

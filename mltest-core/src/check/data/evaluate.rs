@@ -1,0 +1,209 @@
+//! Evaluating `#[data_expectation]` checks: call the fixture, load the data
+//! (once per process), build the expectations, evaluate them in one pass per
+//! data set, or in one streaming pass for a file that streams. Never panics:
+//! a panicking fixture or body, a load error, an empty body — each is an
+//! errored run.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{DataCheck, DataRun};
+use crate::check::panic_text;
+use crate::data::{DataInfo, DataSource, Dataset, load_cached};
+use crate::expect::{CheckError, CheckOutcome, EvalOptions, Expectation};
+
+/// Evaluates one check: [`evaluate_checks`] of one.
+pub fn evaluate_check(check: &DataCheck) -> DataRun {
+    evaluate_checks(&[check]).pop().expect("one run per check")
+}
+
+/// Evaluates many checks, one pass per data set: checks that name the same
+/// source are evaluated in a single batch; a file that streams
+/// ([`DataSource::streams`]) is checked in one streaming pass of its own.
+/// Results keep the input order. A run's seconds are its own preparation
+/// (fixture, load, body) plus its share of its batch's evaluation.
+pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<DataRun> {
+    let mut runs: Vec<Option<DataRun>> = vec![None; checks.len()];
+    let mut batches: Vec<Batch> = Vec::new();
+    for (i, check) in checks.iter().enumerate() {
+        let start = Instant::now();
+        match prepare(check, start) {
+            Prepared::Done(run) => runs[i] = Some(*run),
+            Prepared::Batch(data, exps) => {
+                let item = Item {
+                    index: i,
+                    expectations: exps,
+                    seconds: start.elapsed().as_secs_f64(),
+                };
+                match batches.iter_mut().find(|b| Arc::ptr_eq(&b.data, &data)) {
+                    Some(b) => b.items.push(item),
+                    None => batches.push(Batch {
+                        data,
+                        items: vec![item],
+                    }),
+                }
+            }
+        }
+    }
+    for batch in batches {
+        let t = Instant::now();
+        let all: Vec<Expectation> = batch
+            .items
+            .iter()
+            .flat_map(|item| item.expectations.clone())
+            .collect();
+        let examples = batch
+            .items
+            .iter()
+            .map(|item| checks[item.index].examples)
+            .max()
+            .unwrap_or(5);
+        let mut outcomes = batch.data.evaluate_with(all, options(examples)).into_iter();
+        let share = t.elapsed().as_secs_f64() / batch.items.len().max(1) as f64;
+        for item in batch.items {
+            runs[item.index] = Some(DataRun {
+                site: checks[item.index].site,
+                data: Some(batch.data.info().clone()),
+                outcomes: outcomes.by_ref().take(item.expectations.len()).collect(),
+                seconds: item.seconds + share,
+            });
+        }
+    }
+    runs.into_iter()
+        .zip(checks)
+        .map(|(r, c)| {
+            r.unwrap_or_else(|| {
+                let error = CheckError::Invalid("not evaluated".into());
+                errored_run(c, None, error, Instant::now())
+            })
+        })
+        .collect()
+}
+
+/// A data set and the checks that evaluate on it.
+struct Batch {
+    data: Arc<Dataset>,
+    items: Vec<Item>,
+}
+
+/// One check of a batch: its index in the input, its expectations and the
+/// seconds its preparation took.
+struct Item {
+    index: usize,
+    expectations: Vec<Expectation>,
+    seconds: f64,
+}
+
+/// A check ready for its batch, or already decided.
+enum Prepared {
+    Batch(Arc<Dataset>, Vec<Expectation>),
+    Done(Box<DataRun>),
+}
+
+/// Fixture, then a streaming pass or a load and the body.
+fn prepare(check: &DataCheck, start: Instant) -> Prepared {
+    let done = Prepared::Done;
+    // The fixture runs once per check, whatever path its data takes.
+    let source = match fixture(check, start) {
+        Ok(s) => s,
+        Err(run) => return done(run),
+    };
+    if source.streams() {
+        return done(Box::new(evaluate_streamed(check, &source, start)));
+    }
+    let data = match load_cached(&source) {
+        Ok(d) => d,
+        Err(e) => {
+            let error = CheckError::Data(e.to_string());
+            return done(Box::new(errored_run(check, None, error, start)));
+        }
+    };
+    match expectations(check, &data, start) {
+        Ok(exps) => Prepared::Batch(data, exps),
+        Err(run) => done(run),
+    }
+}
+
+fn options(examples: usize) -> EvalOptions {
+    EvalOptions {
+        examples,
+        ..EvalOptions::default()
+    }
+}
+
+/// A run that could not get as far as evaluating: one errored outcome.
+fn errored_run(
+    check: &DataCheck,
+    data: Option<DataInfo>,
+    error: CheckError,
+    start: Instant,
+) -> DataRun {
+    let placeholder = Expectation {
+        metric: crate::expect::Metric::RowCount,
+        bound: crate::expect::Bound::AtLeast { min: 1.0 },
+        segment: crate::expect::Segment::All,
+        label: Some(check.site.name.to_string()),
+    };
+    DataRun {
+        site: check.site,
+        data,
+        outcomes: vec![CheckOutcome::errored(placeholder, error)],
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
+
+/// Calls the check's data fixture; a panic becomes an errored run.
+fn fixture(check: &DataCheck, start: Instant) -> Result<DataSource, Box<DataRun>> {
+    catch_unwind(check.data).map_err(|p| {
+        let error = CheckError::Panicked(format!("data fixture: {}", panic_text(p)));
+        Box::new(errored_run(check, None, error, start))
+    })
+}
+
+/// Calls the body; a panic or no expectations at all is an errored run.
+fn expectations(
+    check: &DataCheck,
+    data: &Dataset,
+    start: Instant,
+) -> Result<Vec<Expectation>, Box<DataRun>> {
+    let info = || Some(data.info().clone());
+    match catch_unwind(AssertUnwindSafe(|| (check.body)(data))) {
+        Ok(e) if !e.is_empty() => Ok(e),
+        Ok(_) => {
+            let error = CheckError::Invalid("the function returned no expectations".into());
+            Err(Box::new(errored_run(check, info(), error, start)))
+        }
+        Err(p) => {
+            let error = CheckError::Panicked(panic_text(p));
+            Err(Box::new(errored_run(check, info(), error, start)))
+        }
+    }
+}
+
+/// A check over a file that streams: its body sees the schema only, and
+/// the checks run as one streaming plan over one scan.
+fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> DataRun {
+    let schema = match crate::expect::schema_only(source) {
+        Ok(d) => d,
+        Err(e) => return errored_run(check, None, CheckError::Data(e.to_string()), start),
+    };
+    let exps = match expectations(check, &schema, start) {
+        Ok(e) => e,
+        Err(run) => return *run,
+    };
+    match source.evaluate_streaming_with(exps, options(check.examples)) {
+        Ok(streamed) => DataRun {
+            site: check.site,
+            data: Some(streamed.info),
+            outcomes: streamed.outcomes,
+            seconds: start.elapsed().as_secs_f64(),
+        },
+        Err(e) => errored_run(
+            check,
+            Some(schema.info().clone()),
+            CheckError::Data(e.to_string()),
+            start,
+        ),
+    }
+}
