@@ -111,6 +111,8 @@ pub struct Robustness {
 }
 
 /// What counts as a violation of a `#[robustness]`.
+// The variants mirror the runtime's `Expect` (and `expect = "no_flip"`).
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug)]
 pub enum Expect {
     NoFlip,

@@ -95,32 +95,23 @@ fn drift(check: &Check) -> Kind {
 fn robustness(check: &Check, r: &Robustness) -> Kind {
     let name = &check.func.sig.ident;
     let body_fn = format_ident!("__mltest_robustness_body_{}", name);
-    let Robustness {
-        max_flip_rate,
-        model,
-        cases,
-        data,
-        seed,
-        examples,
-        expect,
-        baseline,
-        margin,
-    } = r;
-    let data = match data {
+    let data = match &r.data {
         Some(p) => quote!(::core::option::Option::Some(
             || ::mltest::__private::IntoDataSource::into_data_source(#p())
         )),
         None => quote!(::core::option::Option::None),
     };
-    let seed = option(seed.map(|n| quote!(#n)));
-    let baseline = option(baseline.as_ref().map(|b| quote!(#b)));
-    let expect = match expect {
+    let seed = option(r.seed.map(|n| quote!(#n)));
+    let baseline = option(r.baseline.as_ref().map(|b| quote!(#b)));
+    let expect = match r.expect {
         Expect::NoFlip => quote!(::mltest::__private::Expect::NoFlip),
         Expect::NoIncrease => quote!(::mltest::__private::Expect::NoIncrease),
         Expect::NoDecrease => quote!(::mltest::__private::Expect::NoDecrease),
     };
     // A test that expects to fail is a demonstration; the pipeline skips it.
     let expect_failure = check.site.attrs.should_panic.is_some();
+    let (max_flip_rate, cases, model) = (r.max_flip_rate, r.cases, &r.model);
+    let (examples, margin) = (r.examples, r.margin);
     Kind {
         descriptor_ty: quote!(::mltest::__private::RobustnessCheck),
         registry: quote!(::mltest::__private::ROBUSTNESS_CHECKS),
