@@ -3,17 +3,29 @@
 //!
 //! The macros only parse and generate: every generated item calls
 //! `::mltest::__private`, so all behaviour lives (and is tested) in
-//! `mltest-core`. Errors in the attribute or the function signature are
-//! reported as spanned compile errors; `tests/ui` holds one trybuild case per
-//! error.
+//! `mltest-core`. The layout is rstest's: `parse` turns the attribute and
+//! the signature into plain data, reporting every mistake at once
+//! (`error`); `render` turns that data into the `#[test]`, the registry
+//! entry and the hidden body, with one function for all three attributes.
+//! The entry points below only dispatch. `tests/ui` holds one trybuild case
+//! per error, and cases with several errors at once.
 
-mod args;
-mod data_expectation;
-mod drift;
-mod robustness;
-mod signature;
+#[macro_use]
+mod error;
+mod parse;
+mod render;
 
 use proc_macro::TokenStream;
+
+use parse::Attr;
+
+/// Parses, then renders; or every mistake, as compile errors at their spans.
+fn expand(attr: Attr, args: TokenStream, item: TokenStream) -> TokenStream {
+    parse::check(attr, args.into(), item.into())
+        .map(|check| render::check(&check))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Turns a function that returns expectations into a `#[test]` of the same name.
 ///
@@ -39,9 +51,7 @@ use proc_macro::TokenStream;
 /// - `examples = N`: how many offending rows a failure report shows (default 5).
 #[proc_macro_attribute]
 pub fn data_expectation(args: TokenStream, item: TokenStream) -> TokenStream {
-    data_expectation::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand(Attr::DataExpectation, args, item)
 }
 
 /// Turns a function that declares perturbations into a `#[test]` that
@@ -65,9 +75,7 @@ pub fn data_expectation(args: TokenStream, item: TokenStream) -> TokenStream {
 /// the model's card names), `seed`, `examples` (shrunk flips shown, default 3).
 #[proc_macro_attribute]
 pub fn robustness(args: TokenStream, item: TokenStream) -> TokenStream {
-    robustness::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand(Attr::Robustness, args, item)
 }
 
 /// Turns a function that declares a drift comparison into a `#[test]`.
@@ -91,7 +99,5 @@ pub fn robustness(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (or, with `.expect_drift()`, when it does not), with a per-column report.
 #[proc_macro_attribute]
 pub fn drift(args: TokenStream, item: TokenStream) -> TokenStream {
-    drift::expand(args.into(), item.into())
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand(Attr::Drift, args, item)
 }
