@@ -7,6 +7,8 @@
 //!
 //! `cargo run --release --example stats_values > values.json`
 
+use mltest::expect::TableRow;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let counts = [
         (0u64, 10u64),
@@ -41,7 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut association: Vec<_> = out
         .table
         .iter()
-        .map(|(f, v, how)| {
+        .map(|TableRow { name: f, value: v, method: how }| {
             serde_json::json!({"target": "Recommended IND", "feature": f, "value": v, "method": how})
         })
         .collect();
@@ -63,10 +65,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             leakage
         };
         let out = data.evaluate_one(leakage.features(text_features).at_most(1.0));
-        if let Some(err) = &out.error {
+        if let Some(err) = out.error() {
             return Err(format!("leakage against Department Name: {err}").into());
         }
-        association.extend(out.table.iter().map(|(f, v, how)| {
+        association.extend(out.table.iter().map(|TableRow { name: f, value: v, method: how }| {
             serde_json::json!({"target": "Department Name", "feature": f, "value": v, "method": how})
         }));
     }
@@ -77,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .features(features)
             .at_most(1.0),
     );
-    association.extend(out.table.iter().map(|(f, v, how)| {
+    association.extend(out.table.iter().map(|TableRow { name: f, value: v, method: how }| {
         serde_json::json!({"target": "Recommended IND", "feature": f, "value": v, "method": how})
     }));
     // Drift statistics: General vs General Petite, the split of the peers' drift scripts.

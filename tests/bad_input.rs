@@ -72,8 +72,8 @@ fn a_missing_column_lists_the_available_ones_and_the_closest() {
         df!("Age" => [1i64], "Department Name" => ["Tops"]).unwrap(),
     );
     let out = data.evaluate_one(data.column("Departement Name").null_fraction().at_most(0.0));
-    assert_eq!(out.status, Status::Error);
-    let msg = out.error.unwrap().to_string();
+    assert_eq!(out.status(), Status::Error);
+    let msg = out.error().unwrap().to_string();
     assert_eq!(
         msg,
         "column \"Departement Name\" not found (did you mean \"Department Name\"?); available: \"Age\", \"Department Name\""
@@ -84,8 +84,8 @@ fn a_missing_column_lists_the_available_ones_and_the_closest() {
 fn a_wrong_dtype_names_the_column_and_both_types() {
     let data = Dataset::from_frame("d", df!("Title" => ["a", "b"]).unwrap());
     let out = data.evaluate_one(data.column("Title").mean().between(0.0, 1.0));
-    assert_eq!(out.status, Status::Error);
-    let msg = out.error.unwrap().to_string();
+    assert_eq!(out.status(), Status::Error);
+    let msg = out.error().unwrap().to_string();
     assert!(
         msg.starts_with("column \"Title\" has dtype text (str), but this check needs numeric"),
         "{msg}"
@@ -105,10 +105,10 @@ fn an_empty_data_set_is_no_rows_never_a_pass() {
         data.row_count().at_least(1.0),
     ]);
     for o in &out[..3] {
-        assert_eq!(o.status, Status::Error, "{:?}", o.expectation);
-        assert_eq!(o.error, Some(CheckError::NoRows { segment: None }));
+        assert_eq!(o.status(), Status::Error, "{:?}", o.expectation);
+        assert_eq!(o.error(), Some(&CheckError::NoRows { segment: None }));
     }
-    assert_eq!(out[3].status, Status::Fail);
+    assert_eq!(out[3].status(), Status::Fail);
 }
 
 #[test]
@@ -123,9 +123,9 @@ fn a_segment_without_rows_is_no_rows_and_names_the_segment() {
             .at_most(0.0)
             .where_eq("Dept", "Dresses"),
     );
-    assert_eq!(out.status, Status::Error);
+    assert_eq!(out.status(), Status::Error);
     assert_eq!(
-        out.error.unwrap().to_string(),
+        out.error().unwrap().to_string(),
         "no rows in segment Dept == \"Dresses\": the check has nothing to measure"
     );
 }
@@ -142,9 +142,9 @@ fn nan_and_infinity_fail_numeric_checks() {
         data.column("x").values().between(0.0, 10.0),
     ]);
     for o in &out[..2] {
-        assert_eq!(o.status, Status::Error);
+        assert_eq!(o.status(), Status::Error);
         assert!(
-            o.error
+            o.error()
                 .as_ref()
                 .unwrap()
                 .to_string()
@@ -154,7 +154,7 @@ fn nan_and_infinity_fail_numeric_checks() {
         assert_eq!(rows, vec![1, 3]);
     }
     // In a range check NaN and inf are values outside the range.
-    assert_eq!(out[2].status, Status::Fail);
+    assert_eq!(out[2].status(), Status::Fail);
     assert_eq!(out[2].observed, Some(3.0 / 5.0));
 }
 
@@ -162,8 +162,8 @@ fn nan_and_infinity_fail_numeric_checks() {
 fn an_all_missing_column_has_no_values_to_measure() {
     let data = Dataset::from_frame("d", df!("x" => [None::<f64>, None]).unwrap());
     let out = data.evaluate_one(data.column("x").mean().between(0.0, 1.0));
-    assert_eq!(out.status, Status::Error);
-    assert!(matches!(out.error, Some(CheckError::NoValues { .. })));
+    assert_eq!(out.status(), Status::Error);
+    assert!(matches!(out.error(), Some(CheckError::NoValues { .. })));
 }
 
 #[test]
@@ -173,11 +173,10 @@ fn an_invalid_pattern_is_an_error_that_does_not_sink_the_other_checks() {
         data.column("t").matching("(unclosed").mostly(1.0),
         data.column("t").null_fraction().at_most(0.0),
     ]);
-    assert_eq!(out[0].status, Status::Error);
+    assert_eq!(out[0].status(), Status::Error);
     assert!(
         out[0]
-            .error
-            .as_ref()
+            .error()
             .unwrap()
             .to_string()
             .contains("does not compile")
@@ -237,7 +236,7 @@ fn adult_census_question_marks_are_missing_values() {
     assert!(
         out[3].passed(),
         "age must be numeric after trimming: {:?}",
-        out[3].error
+        out[3].error()
     );
 }
 

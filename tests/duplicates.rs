@@ -78,7 +78,7 @@ fn the_fraction_form_is_a_share_of_the_rows_with_a_key() {
     assert_eq!(out[0].observed, Some(2.0 / 5.0));
     assert!(out[0].passed());
     assert_eq!(out[1].observed, Some(3.0 / 5.0));
-    assert_eq!(out[1].status, Status::Fail);
+    assert_eq!(out[1].status(), Status::Fail);
     // The examples of a failure are the rows it counts, never a keyless one.
     let rows: Vec<u64> = out[1].examples.iter().map(|e| e.row).collect();
     assert_eq!(rows, vec![0, 1, 2]);
@@ -89,7 +89,7 @@ fn a_fraction_with_no_keyed_row_is_an_error_not_a_pass() {
     let frame = df! { "id" => [None::<i64>, None] }.expect("frame");
     let data = Dataset::from_frame("empty keys", frame);
     let out = data.evaluate(vec![data.duplicates_on(["id"]).fraction().at_most(0.0)]);
-    assert_eq!(out[0].status, Status::Error, "{:?}", out[0]);
+    assert_eq!(out[0].status(), Status::Error, "{:?}", out[0]);
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn example_rows_repeat_within_their_segment() {
             .min_rows(1),
     ]);
     for o in &out {
-        assert_eq!(o.status, Status::Fail, "{o:?}");
+        assert_eq!(o.status(), Status::Fail, "{o:?}");
         let rows: Vec<u64> = o.examples.iter().map(|e| e.row).collect();
         assert_eq!(rows, vec![2], "{o:?}");
     }

@@ -56,7 +56,7 @@ fn null_fraction_overall_in_a_segment_and_in_every_segment_is_exact() {
             .where_eq("Department Name", "Tops"),
     ]);
     assert_eq!(out[0].observed, Some(nulls as f64 / 2_000.0));
-    assert_eq!(out[0].status, Status::Fail);
+    assert_eq!(out[0].status(), Status::Fail);
     let count = out[0].count.as_ref().unwrap();
     assert_eq!((count.hits, count.of), (54, 2_000));
 
@@ -65,10 +65,10 @@ fn null_fraction_overall_in_a_segment_and_in_every_segment_is_exact() {
         out[1].worst_segment.as_deref(),
         Some("Department Name == \"Dresses\"")
     );
-    assert_eq!(out[1].status, Status::Fail);
+    assert_eq!(out[1].status(), Status::Fail);
 
     // Every department is judged; only Dresses has missing ages.
-    assert_eq!(out[2].status, Status::Fail);
+    assert_eq!(out[2].status(), Status::Fail);
     assert_eq!(
         out[2].worst_segment.as_deref(),
         Some("Department Name == \"Dresses\"")
@@ -141,7 +141,7 @@ fn duplicates_and_key_duplicates_are_counted_exactly() {
             }),
     ]);
     assert_eq!(out[0].observed, Some(17.0));
-    assert_eq!(out[0].status, Status::Fail);
+    assert_eq!(out[0].status(), Status::Fail);
     // The copies sit at the end: their row indices are 800..817.
     assert_eq!(out[0].examples.first().map(|e| e.row), Some(800));
     assert_eq!(out[1].observed, Some(17.0));
@@ -158,14 +158,14 @@ fn a_leaked_feature_is_named_with_its_figure() {
             .features(["Age", "Department Name", "Leak"])
             .at_most(0.5),
     );
-    assert_eq!(out.status, Status::Fail);
+    assert_eq!(out.status(), Status::Fail);
     assert_eq!(out.observed, Some(1.0));
     assert!(
         out.worst_segment.as_deref().unwrap().contains("\"Leak\""),
         "{:?}",
         out.worst_segment
     );
-    assert_eq!(out.table[0].0, "Leak");
+    assert_eq!(out.table[0].name, "Leak");
 }
 
 #[test]
@@ -222,15 +222,15 @@ fn association_figures_match_an_independent_computation() {
             .features(["Leak", "Department Name"])
             .at_most(1.0),
     );
-    let got = |name: &str| out.table.iter().find(|t| t.0 == name).unwrap().1;
+    let got = |name: &str| out.table.iter().find(|t| t.name == name).unwrap().value;
     assert!((got("Leak") - r).abs() < 1e-12, "{} vs {r}", got("Leak"));
     assert!(
         (got("Department Name") - v).abs() < 1e-12,
         "{} vs {v}",
         got("Department Name")
     );
-    assert_eq!(out.table[0].2, "|Pearson r|");
-    assert_eq!(out.table[1].2, "correlation ratio η");
+    assert_eq!(out.table[0].method, "|Pearson r|");
+    assert_eq!(out.table[1].method, "correlation ratio η");
 }
 
 fn pearson(a: &[f64], b: &[f64]) -> f64 {
@@ -294,11 +294,11 @@ fn ranges_count_non_missing_values_and_honour_mostly() {
         data.column("x").values().at_most(50.0).mostly(0.5),
     ]);
     assert_eq!(out[0].observed, Some(0.9));
-    assert_eq!(out[0].status, Status::Fail);
+    assert_eq!(out[0].status(), Status::Fail);
     let c = out[0].count.as_ref().unwrap();
     assert_eq!((c.hits, c.of), (10, 100));
     assert!(out[1].passed());
-    assert_eq!(out[2].status, Status::Fail);
+    assert_eq!(out[2].status(), Status::Fail);
     let shown: Vec<(u64, &str)> = out[2]
         .examples
         .iter()
@@ -357,7 +357,7 @@ fn category_shares_equal_the_allocated_department_sizes() {
             .share_of("Tops")
             .between(0.0, 0.4),
     );
-    assert_eq!(narrow.status, Status::Fail);
+    assert_eq!(narrow.status(), Status::Fail);
 }
 
 #[test]
@@ -377,7 +377,7 @@ fn text_checks_count_blank_lengths_and_patterns() {
     // Non-missing: "Great dress" (11), "" (0), "   " (3), "ok" (2), "Love it!" (8).
     assert_eq!(out[1].observed, Some(3.0 / 5.0));
     assert_eq!(out[2].observed, Some(2.0 / 5.0));
-    assert_eq!(out[2].status, Status::Fail);
+    assert_eq!(out[2].status(), Status::Fail);
     assert_eq!(out[3].observed, Some(1.0 / 6.0));
 }
 
@@ -391,7 +391,7 @@ fn schema_reports_missing_columns_and_wrong_dtypes() {
         ("Rating", DType::Numeric),
     ]));
     assert_eq!(out.observed, Some(2.0));
-    assert_eq!(out.status, Status::Fail);
+    assert_eq!(out.status(), Status::Fail);
     let problems: Vec<&str> = out.unexpected.iter().map(|p| p.0.as_str()).collect();
     assert!(
         problems[0].contains("did you mean \"Department Name\""),
@@ -412,7 +412,7 @@ fn row_count_is_exact() {
     ]);
     assert_eq!(out[0].observed, Some(1_234.0));
     assert!(out[0].passed());
-    assert_eq!(out[1].status, Status::Fail);
+    assert_eq!(out[1].status(), Status::Fail);
 }
 
 #[test]
@@ -422,8 +422,8 @@ fn a_range_with_a_bound_other_than_mostly_is_invalid_not_a_pass() {
         bound: mltest::expect::Bound::AtMost { max: 1.0 },
         ..data.column("Age").values().between(18.0, 99.0)
     });
-    assert_eq!(bad.status, Status::Error);
-    assert!(matches!(bad.error, Some(CheckError::Invalid(_))));
+    assert_eq!(bad.status(), Status::Error);
+    assert!(matches!(bad.error(), Some(CheckError::Invalid(_))));
 }
 
 #[test]
@@ -521,7 +521,7 @@ fn streaming_and_in_memory_evaluation_agree() {
     assert_eq!(memory.len(), streamed.outcomes.len());
     for (m, s) in memory.iter().zip(&streamed.outcomes) {
         let name = m.expectation.short_name();
-        assert_eq!(m.status, s.status, "{name}");
+        assert_eq!(m.status(), s.status(), "{name}");
         let (a, b) = (
             m.observed.unwrap_or(f64::NAN),
             s.observed.unwrap_or(f64::NAN),

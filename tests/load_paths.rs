@@ -339,9 +339,9 @@ fn the_columns_option_restricts_the_streaming_path_too() {
         .expect("loads")
         .evaluate(check());
     let streamed = src.evaluate_streaming(check()).expect("streams");
-    assert!(memory[0].error.is_some(), "{:?}", memory[0]);
+    assert!(memory[0].error().is_some(), "{:?}", memory[0]);
     assert!(
-        streamed.outcomes[0].error.is_some(),
+        streamed.outcomes[0].error().is_some(),
         "{:?}",
         streamed.outcomes[0]
     );
@@ -373,7 +373,7 @@ fn a_later_non_number_in_a_retyped_column_is_an_error_on_both_paths() {
     let streamed = src.evaluate_streaming(vec![expect::column("n").mean().at_least(0.0)]);
     let failed = match streamed {
         Err(e) => e.to_string(),
-        Ok(s) => format!("{:?}", s.outcomes[0].error),
+        Ok(s) => format!("{:?}", s.outcomes[0].error()),
     };
     assert!(
         failed.contains("twenty") || failed.contains("conversion"),

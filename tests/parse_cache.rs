@@ -302,8 +302,8 @@ fn unchanged_data_and_checks_read_no_data() {
     assert!(!warm.is_loaded(), "a fully cached run reads no data");
     for (a, b) in first.iter().zip(&again) {
         assert_eq!(
-            (a.status, a.observed, &a.segments),
-            (b.status, b.observed, &b.segments)
+            (a.status(), a.observed, &a.segments),
+            (b.status(), b.observed, &b.segments)
         );
     }
     assert!(
@@ -412,7 +412,7 @@ fn new_checks_on_cached_data_read_only_their_columns() {
     // An unknown column reads the frame so the error lists every column.
     let d = cached();
     let o = d.evaluate_one(column("agee").mean().at_most(1.0));
-    let err = format!("{:?}", o.error);
+    let err = format!("{:?}", o.error());
     assert!(err.contains("review"), "{err}");
 
     // Duplicates over whole rows read every column.

@@ -323,5 +323,5 @@ fn records_are_json_with_the_figures_reports_need() {
     assert_eq!(r.metric(), "null_fraction");
     assert_eq!(json["data"]["rows"], 400);
     assert_eq!(json["details"]["data_expectation"]["count"]["hits"], 27);
-    assert_eq!(run.outcomes[0].status, Status::Fail);
+    assert_eq!(run.outcomes[0].status(), Status::Fail);
 }

@@ -214,7 +214,7 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
             line: line!(),
             reason: "test",
             severity: mltest::expect::Severity::Fail,
-            attrs: mltest::libtest::TestAttrs::default(),
+            attrs: mltest::check::TestAttrs::default(),
         },
         max_flip_rate: 1.0,
         cases: 1_000,

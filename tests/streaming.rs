@@ -260,7 +260,7 @@ fn the_suite_streams_end_to_end_with_no_in_memory_fallback() {
         .evaluate(segmented());
     for (s, m) in streamed.iter().zip(&memory) {
         let name = m.expectation.short_name();
-        assert_eq!(s.status, m.status, "{name}");
+        assert_eq!(s.status(), m.status(), "{name}");
         match &s.estimate {
             Some(e) if s.segments.is_empty() => {
                 let exact = m.observed.unwrap();

@@ -95,7 +95,7 @@ fn oracle(rows: &[Row]) -> Oracle {
 /// The figure matches the oracle's, or — when there is nothing to measure
 /// — the check errors saying so.
 fn expect_figure(o: &CheckOutcome, want: Option<f64>, what: &str) {
-    match (&o.error, o.observed, want) {
+    match (o.error(), o.observed, want) {
         (None, Some(x), Some(w)) => {
             assert!(
                 (x - w).abs() <= 1e-12 * w.abs().max(1.0),
@@ -113,7 +113,7 @@ fn expect_figure(o: &CheckOutcome, want: Option<f64>, what: &str) {
             _,
             None,
         ) => {
-            assert_eq!(o.status, Status::Error, "{what}")
+            assert_eq!(o.status(), Status::Error, "{what}")
         }
         _ => panic!("{what}: got {o:?}, expected {want:?}"),
     }
@@ -125,7 +125,7 @@ fn check(out: &[CheckOutcome], o: &Oracle, path: &str) {
     expect_figure(&out[2], o.unique_amount, &format!("{path}: unique amount"));
     expect_figure(&out[3], o.sum_g1, &format!("{path}: sum where g1"));
     if let Some(c) = &out[1].count
-        && out[1].error.is_none()
+        && out[1].error().is_none()
     {
         assert_eq!(c.unit, "distinct values", "{path}");
     }
@@ -140,7 +140,7 @@ fn check(out: &[CheckOutcome], o: &Oracle, path: &str) {
         .values()
         .filter(|v| v.is_some())
         .count();
-    if out[4].error.is_none() {
+    if out[4].error().is_none() {
         assert_eq!(
             out[4]
                 .segments
@@ -206,14 +206,14 @@ proptest! {
         // The warm run decided every measured check from cached figures.
         let warm = &runs[2].1;
         for (i, out) in warm.iter().enumerate() {
-            if out.error.is_none() {
+            if out.error().is_none() {
                 prop_assert!(out.from_cache, "check {i} was recomputed");
             }
         }
         // Same verdicts and example rows everywhere.
         for (name, out) in &runs[1..] {
             for (a, b) in runs[0].1.iter().zip(out) {
-                prop_assert_eq!(a.status, b.status, "{}", name);
+                prop_assert_eq!(a.status(), b.status(), "{}", name);
                 prop_assert_eq!(&a.examples, &b.examples, "{}", name);
             }
         }
@@ -233,10 +233,10 @@ fn a_known_file_gives_known_figures() {
     for (name, out) in paths(dir.path(), &csv(&rows)) {
         // 10 − 4 + 10 + 5 = 21 over four values; the missing one is skipped.
         assert_eq!(out[0].observed, Some(21.0), "{name}");
-        assert_eq!(out[0].status, Status::Fail, "{name}");
+        assert_eq!(out[0].status(), Status::Fail, "{name}");
         // Codes c1, c1, c2, c3: 3 distinct of 4 = 0.75 < 0.8.
         assert_eq!(out[1].observed, Some(0.75), "{name}");
-        assert_eq!(out[1].status, Status::Fail, "{name}");
+        assert_eq!(out[1].status(), Status::Fail, "{name}");
         let count = out[1].count.as_ref().unwrap();
         assert_eq!((count.hits, count.of), (3, 4), "{name}");
         // The rows whose code repeats: 0 and 1.
@@ -282,21 +282,21 @@ fn no_values_and_wrong_types_are_errors_not_figures() {
         data.column("nope").unique_fraction().at_least(0.5),
     ]);
     assert!(
-        matches!(out[0].error, Some(CheckError::NoValues { .. })),
+        matches!(out[0].error(), Some(CheckError::NoValues { .. })),
         "{:?}",
         out[0]
     );
     assert!(
-        matches!(out[1].error, Some(CheckError::NoValues { .. })),
+        matches!(out[1].error(), Some(CheckError::NoValues { .. })),
         "{:?}",
         out[1]
     );
     assert!(
-        matches!(out[2].error, Some(CheckError::WrongDtype { .. })),
+        matches!(out[2].error(), Some(CheckError::WrongDtype { .. })),
         "{:?}",
         out[2]
     );
-    match &out[3].error {
+    match out[3].error() {
         Some(CheckError::NonFinite {
             nan, inf, metric, ..
         }) => {
@@ -308,13 +308,13 @@ fn no_values_and_wrong_types_are_errors_not_figures() {
     assert_eq!(out[4].observed, Some(1.0));
     assert!(out[4].passed());
     assert!(
-        matches!(out[5].error, Some(CheckError::MissingColumn { .. })),
+        matches!(out[5].error(), Some(CheckError::MissingColumn { .. })),
         "{:?}",
         out[5]
     );
     for i in [0, 1, 2, 3, 5] {
         assert_eq!(
-            out[i].status,
+            out[i].status(),
             Status::Error,
             "{}",
             out[i].expectation.describe()

@@ -19,7 +19,7 @@ pub fn run() -> GateResult {
         let bad = run
             .outcomes
             .iter()
-            .filter(|o| o.status != mltest::Status::Pass)
+            .filter(|o| o.status() != mltest::Status::Pass)
             .count();
         let verdict = if run.fails_test() {
             failed += 1;

@@ -33,6 +33,7 @@ mod site;
 pub mod slices;
 
 pub use crate::expect::Severity;
+pub use crate::libtest::TestAttrs;
 pub use ab::{model_ab_record, run_model_ab};
 pub use data::{
     DATA_CHECKS, DataCheck, DataRun, evaluate_check, evaluate_checks, publish,

@@ -56,7 +56,7 @@ pub(crate) fn groups(e: &Expectation, column: &str, groups: &[Group]) -> CheckOu
                 group: g.value.clone(),
                 rows,
                 observed,
-                passed: o.status == Status::Pass,
+                passed: o.passed(),
             },
             o,
         ));
@@ -80,8 +80,8 @@ pub(crate) fn groups(e: &Expectation, column: &str, groups: &[Group]) -> CheckOu
             .then(a.0.segment.cmp(&b.0.segment))
     });
     let mut worst = judged[0].1.clone();
-    if judged.iter().any(|(f, _)| !f.passed) && worst.status == Status::Pass {
-        worst.status = Status::Fail;
+    if judged.iter().any(|(f, _)| !f.passed) {
+        worst.fail();
     }
     worst.worst_segment = Some(judged[0].0.segment.clone());
     worst.segments = judged.into_iter().map(|(f, _)| f).collect();
@@ -91,7 +91,7 @@ pub(crate) fn groups(e: &Expectation, column: &str, groups: &[Group]) -> CheckOu
 
 /// How bad an outcome is, for ordering groups: errors first.
 fn rank(o: &CheckOutcome) -> f64 {
-    match (o.status, o.observed) {
+    match (o.status(), o.observed) {
         (Status::Error, _) | (_, None) => f64::INFINITY,
         (_, Some(x)) => o.expectation.bound.excess(x),
     }

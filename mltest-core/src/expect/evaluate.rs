@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::engine::{Evaluator, Table};
 use super::figures::Figures;
-use super::outcome::{CheckError, CheckOutcome, Status};
+use super::outcome::{CheckError, CheckOutcome};
 use super::{Expectation, IntoExpectations, Metric, decide, metric_cache};
 use crate::Dataset;
 
@@ -120,7 +120,7 @@ fn cached(
             outcomes[i] = Some(o);
         }
     }
-    let illustrate = |o: &CheckOutcome| o.from_cache && o.status != Status::Pass;
+    let illustrate = |o: &CheckOutcome| o.from_cache && !o.passed();
     if todo.is_empty() && !outcomes.iter().flatten().any(illustrate) {
         return finish(outcomes, &expectations);
     }

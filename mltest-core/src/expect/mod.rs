@@ -29,7 +29,9 @@ pub use estimate::{Estimate, KLL_K};
 pub use evaluate::EvalOptions;
 pub use figures::GroupValue;
 pub use metric::{DuplicateCount, DuplicateRule, Metric, MissingKeys};
-pub use outcome::{CheckError, CheckOutcome, Count, ExampleRow, SegmentFigure, Status};
+pub use outcome::{
+    CheckError, CheckOutcome, Count, Decision, ExampleRow, SegmentFigure, Status, TableRow,
+};
 pub use render::render_failure;
 pub(crate) use stream::schema_only;
 pub use stream::{PlanNode, QueryPlan, Streamed, StreamingPlan};

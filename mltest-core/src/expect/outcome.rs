@@ -84,11 +84,48 @@ pub struct SegmentFigure {
     pub passed: bool,
 }
 
+/// How a check ended. An error carries what made the check impossible; a
+/// pass or fail carries none, so neither "an error without an error" nor
+/// "an error beside a pass" can be built. Serialised as today's
+/// `"status": "error", "error": {...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "error", rename_all = "snake_case")]
+pub enum Decision {
+    Pass,
+    Fail,
+    Error(CheckError),
+}
+
+impl Decision {
+    /// The status without its error.
+    pub fn status(&self) -> Status {
+        match self {
+            Decision::Pass => Status::Pass,
+            Decision::Fail => Status::Fail,
+            Decision::Error(_) => Status::Error,
+        }
+    }
+}
+
+/// One row of a check's table of extra figures (the leakage check: each
+/// feature's association with the label).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TableRow {
+    /// What the figure is about (a feature).
+    pub name: String,
+    pub value: f64,
+    /// How it was measured (`Cramér's V`, `η`, `|r|`).
+    pub method: String,
+}
+
 /// The result of one expectation on one data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckOutcome {
     pub expectation: Expectation,
-    pub status: Status,
+    /// Pass, fail, or error with its cause: read with
+    /// [`status`](Self::status) and [`error`](Self::error).
+    #[serde(flatten)]
+    decision: Decision,
     /// The measured value (for per-segment checks, the worst segment's).
     pub observed: Option<f64>,
     pub count: Option<Count>,
@@ -103,9 +140,8 @@ pub struct CheckOutcome {
     pub offending_rows: u64,
     /// Values outside an expected set, with counts, most frequent first.
     pub unexpected: Vec<(String, u64)>,
-    /// Extra figures (e.g. each feature's association), name → value.
-    pub table: Vec<(String, f64, String)>,
-    pub error: Option<CheckError>,
+    /// Extra figures (e.g. each feature's association), largest first.
+    pub table: Vec<TableRow>,
     /// The figures came from the metric cache (the data was not read for them).
     #[serde(default)]
     pub from_cache: bool,
@@ -116,10 +152,12 @@ pub struct CheckOutcome {
 }
 
 impl CheckOutcome {
+    /// An outcome not decided yet: an error until [`decide`](Self::decide)
+    /// says otherwise, so a path that forgets to decide never passes.
     pub(crate) fn new(expectation: Expectation) -> Self {
         CheckOutcome {
             expectation,
-            status: Status::Error,
+            decision: Decision::Error(CheckError::Invalid("the check was not decided".into())),
             observed: None,
             count: None,
             worst_segment: None,
@@ -129,7 +167,6 @@ impl CheckOutcome {
             offending_rows: 0,
             unexpected: Vec::new(),
             table: Vec::new(),
-            error: None,
             from_cache: false,
             estimate: None,
         }
@@ -137,22 +174,88 @@ impl CheckOutcome {
 
     pub(crate) fn errored(expectation: Expectation, error: CheckError) -> Self {
         let mut o = CheckOutcome::new(expectation);
-        o.error = Some(error);
+        o.decision = Decision::Error(error);
         o
     }
 
     /// Decides pass/fail from `observed` and the bound.
     pub(crate) fn decide(&mut self, observed: f64) {
         self.observed = Some(observed);
-        self.status = if self.expectation.bound.holds(observed) {
-            Status::Pass
+        self.decision = if self.expectation.bound.holds(observed) {
+            Decision::Pass
         } else {
-            Status::Fail
+            Decision::Fail
         };
+    }
+
+    /// Replaces the outcome's error by a better-named one (a pass or fail
+    /// stays as it is).
+    pub(crate) fn rename_error(&mut self, error: CheckError) {
+        if let Decision::Error(e) = &mut self.decision {
+            *e = error;
+        }
+    }
+
+    /// A passing outcome that must fail (a per-segment check whose worst
+    /// group passed while another failed).
+    pub(crate) fn fail(&mut self) {
+        if self.decision == Decision::Pass {
+            self.decision = Decision::Fail;
+        }
+    }
+
+    /// Pass, fail or error.
+    ///
+    /// ```
+    /// use mltest_core::{Dataset, expect::Status};
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0]).unwrap());
+    /// let out = data.evaluate_one(data.column("nope").mean().at_most(1.0));
+    /// assert_eq!(out.status(), Status::Error);
+    /// assert!(out.error().unwrap().to_string().contains("\"nope\" not found"));
+    /// ```
+    pub fn status(&self) -> Status {
+        self.decision.status()
+    }
+
+    /// What made the check impossible, when it errored.
+    pub fn error(&self) -> Option<&CheckError> {
+        match &self.decision {
+            Decision::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The decision, with the error when there is one.
+    pub fn decision(&self) -> &Decision {
+        &self.decision
     }
 
     /// True when the check passed.
     pub fn passed(&self) -> bool {
-        self.status == Status::Pass
+        self.decision == Decision::Pass
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::expect::column;
+
+    #[test]
+    fn the_status_and_its_error_serialise_side_by_side_and_back() {
+        let e = column("x").mean().at_most(1.0);
+        let err = CheckOutcome::errored(e.clone(), CheckError::Invalid("bad".into()));
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["status"], "error");
+        assert_eq!(json["error"]["error"], "invalid");
+        assert_eq!(serde_json::from_value::<CheckOutcome>(json).unwrap(), err);
+        let mut pass = CheckOutcome::new(e);
+        assert_eq!(pass.status(), Status::Error, "undecided is not a pass");
+        pass.decide(0.5);
+        let json = serde_json::to_value(&pass).unwrap();
+        assert_eq!(json["status"], "pass");
+        assert!(json.get("error").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<CheckOutcome>(json).unwrap(), pass);
     }
 }

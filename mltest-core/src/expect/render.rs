@@ -25,7 +25,7 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
     if let Some(label) = &o.expectation.label {
         let _ = writeln!(s, "  name:     {label}");
     }
-    if let Some(err) = &o.error {
+    if let Some(err) = o.error() {
         let _ = writeln!(s, "  error:    {err}");
     }
     if let Some(x) = o.observed {
@@ -55,7 +55,7 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
                 );
             }
         }
-    } else if let (Some(c), Status::Error) = (&o.count, o.status) {
+    } else if let (Some(c), Status::Error) = (&o.count, o.status()) {
         let _ = writeln!(
             s,
             "  observed: {} of {} {}",
@@ -104,10 +104,15 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
         let width = o
             .table
             .iter()
-            .map(|t| t.0.chars().count())
+            .map(|t| t.name.chars().count())
             .max()
             .unwrap_or(0);
-        for (name, value, how) in &o.table {
+        for super::TableRow {
+            name,
+            value,
+            method: how,
+        } in &o.table
+        {
             let _ = writeln!(
                 s,
                 "            {:<width$}  {}  {how}",

@@ -113,7 +113,7 @@ impl DataSource {
         let outcomes = outcomes
             .into_iter()
             .map(|mut o| {
-                if let Some(super::CheckError::Engine(message)) = &o.error
+                if let Some(super::CheckError::Engine(message)) = o.error()
                     && self.options.trim
                     && message.contains("conversion from `str`")
                 {
@@ -122,7 +122,7 @@ impl DataSource {
                         &self.options,
                         PolarsError::ComputeError(message.clone().into()),
                     );
-                    o.error = Some(super::CheckError::Data(e.to_string()));
+                    o.rename_error(super::CheckError::Data(e.to_string()));
                 }
                 o
             })

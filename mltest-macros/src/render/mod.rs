@@ -92,10 +92,8 @@ fn emit(check: &Check, kind: &Kind) -> TokenStream {
 /// The descriptor fields every kind shares: where the check is declared, its
 /// reason and severity, and its libtest attributes.
 ///
-/// This is the one place that knows how the descriptors spell them. When
-/// core's descriptors take a shared `site: ::mltest::__private::Site { .. }`
-/// instead, only this function changes (a kind without `severity`, i.e.
-/// `#[robustness]`, then passes `Severity::Fail`).
+/// This is the one place that knows how the descriptors spell them: every
+/// descriptor holds a `site: check::Site`.
 fn site_fields(name: &syn::Ident, site: &Site) -> TokenStream {
     let reason = &site.reason;
     // `#[robustness]` has no `severity` key: a failure always fails its test.

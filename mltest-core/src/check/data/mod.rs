@@ -50,7 +50,7 @@ pub struct DataRun {
 impl DataRun {
     /// True when a check failed or errored.
     pub fn has_failures(&self) -> bool {
-        self.outcomes.iter().any(|o| o.status != Status::Pass)
+        self.outcomes.iter().any(|o| !o.passed())
     }
 
     /// True when the test fails (a failing `warn` check does not fail it).
@@ -62,11 +62,7 @@ impl DataRun {
 
     /// The report: header, reason, each failing check, how to rerun.
     pub fn report(&self) -> String {
-        let failing: Vec<&CheckOutcome> = self
-            .outcomes
-            .iter()
-            .filter(|o| o.status != Status::Pass)
-            .collect();
+        let failing: Vec<&CheckOutcome> = self.outcomes.iter().filter(|o| !o.passed()).collect();
         let word = if self.site.severity == crate::expect::Severity::Warn && !self.fails_test() {
             "warned"
         } else {
@@ -111,7 +107,7 @@ impl DataRun {
             .enumerate()
             .map(|(i, o)| {
                 let verdict = self.site.verdict(passed(o));
-                let report = if o.status == Status::Pass {
+                let report = if o.passed() {
                     format!(
                         "{}: observed {} (expected {}){}\n",
                         o.expectation.describe(),
@@ -155,7 +151,7 @@ impl DataRun {
 
 /// A check's outcome as the verdict reads it: `None` when it errored.
 fn passed(o: &CheckOutcome) -> Option<bool> {
-    match o.status {
+    match o.status() {
         Status::Pass => Some(true),
         Status::Fail => Some(false),
         Status::Error => None,

@@ -11,7 +11,7 @@ use super::execute::scalar;
 use super::table::CollectOn;
 use crate::data::DType;
 use crate::expect::Expectation;
-use crate::expect::outcome::{CheckError, CheckOutcome};
+use crate::expect::outcome::{CheckError, CheckOutcome, TableRow};
 use crate::text;
 use std::collections::BTreeMap;
 
@@ -72,11 +72,11 @@ impl Evaluator {
                     );
                 }
                 // A constant column carries no information about the label.
-                Ok(Association::Measured { value, method, .. }) => table.push((
-                    f.clone(),
-                    if value.is_nan() { 0.0 } else { value },
-                    method.to_string(),
-                )),
+                Ok(Association::Measured { value, method, .. }) => table.push(TableRow {
+                    name: f.clone(),
+                    value: if value.is_nan() { 0.0 } else { value },
+                    method: method.to_string(),
+                }),
                 Ok(Association::NonFinite {
                     column,
                     method,
@@ -100,11 +100,12 @@ impl Evaluator {
                 }
             }
         }
-        table.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let (top, value) = (table[0].0.clone(), table[0].1);
+        table.sort_by(|a, b| b.value.total_cmp(&a.value));
+        let value = table[0].value;
         o.worst_segment = Some(format!(
-            "feature {top:?} ({} {})",
-            table[0].2,
+            "feature {:?} ({} {})",
+            table[0].name,
+            table[0].method,
             text::fig(value)
         ));
         o.table = table;

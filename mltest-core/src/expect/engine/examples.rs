@@ -120,7 +120,7 @@ impl Evaluator {
 
     /// The rows that make a check fail (for examples).
     fn offending(&self, o: &CheckOutcome) -> Option<Expr> {
-        let (e, errored) = (&o.expectation, o.error.is_some());
+        let (e, errored) = (&o.expectation, o.error().is_some());
         let dtype = |c: &str| self.frame.dtype(c);
         Some(match &e.metric {
             Metric::NullFraction { column } => col(column.as_str()).is_null(),

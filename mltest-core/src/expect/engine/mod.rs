@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::decide;
 use super::figures::Figures;
-use super::outcome::{CheckError, CheckOutcome, Status};
+use super::outcome::{CheckError, CheckOutcome};
 use super::{EvalOptions, Expectation, Metric};
 
 mod association;
@@ -89,7 +89,7 @@ impl Evaluator {
             })
             .collect();
         for o in outcomes.iter_mut() {
-            if o.status != Status::Pass {
+            if !o.passed() {
                 self.attach_examples(o);
             }
         }
