@@ -7,7 +7,9 @@
 
 use std::path::Path;
 
-use super::LoadOptions;
+use polars::prelude::PolarsError;
+
+use super::{DataError, LoadOptions};
 
 pub(crate) struct Located {
     pub line: Option<u64>,
@@ -153,6 +155,19 @@ impl Iterator for Records<'_> {
         }
         fields.push(String::from_utf8_lossy(&self.bytes[field_start..]).into_owned());
         Some((start_line, fields))
+    }
+}
+
+/// A polars CSV error as the data error users read: the line and column
+/// it happened at, and what was expected there.
+pub(crate) fn csv_error(path: &Path, opts: &LoadOptions, err: PolarsError) -> DataError {
+    let message = err.to_string();
+    let located = locate(path, &message, opts);
+    DataError::Csv {
+        path: path.to_path_buf(),
+        line: located.line,
+        column: located.column,
+        message: located.explanation.unwrap_or(message),
     }
 }
 

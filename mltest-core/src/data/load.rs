@@ -202,18 +202,7 @@ pub(crate) fn collect_error(path: &Path, opts: &LoadOptions, e: PolarsError) -> 
             ),
         };
     }
-    csv_error(path, opts, e)
-}
-
-pub(crate) fn csv_error(path: &Path, opts: &LoadOptions, err: PolarsError) -> DataError {
-    let message = err.to_string();
-    let located = csv_locate::locate(path, &message, opts);
-    DataError::Csv {
-        path: path.to_path_buf(),
-        line: located.line,
-        column: located.column,
-        message: located.explanation.unwrap_or(message),
-    }
+    csv_locate::csv_error(path, opts, e)
 }
 
 fn read_parquet(path: &Path) -> Result<DataFrame, DataError> {

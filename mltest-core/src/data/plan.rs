@@ -73,7 +73,7 @@ fn header_names(path: &Path, opts: &LoadOptions) -> Result<Vec<(String, String)>
         .with_infer_schema_length(Some(0))
         .finish()
         .and_then(|mut lf| lf.collect_schema())
-        .map_err(|e| super::load::csv_error(path, opts, e))?;
+        .map_err(|e| super::csv_locate::csv_error(path, opts, e))?;
     let raw: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
     let trimmed: Vec<String> = raw.iter().map(|c| c.trim().to_string()).collect();
     let distinct: std::collections::HashSet<&String> = trimmed.iter().collect();
@@ -131,7 +131,7 @@ pub(crate) fn csv(path: &Path, opts: &LoadOptions) -> Result<LazyFrame, DataErro
     }
     let mut lf = reader(path, opts, &overrides)?
         .finish()
-        .map_err(|e| super::load::csv_error(path, opts, e))?;
+        .map_err(|e| super::csv_locate::csv_error(path, opts, e))?;
     let renamed: Vec<&(String, String)> =
         names.iter().filter(|(raw, shown)| raw != shown).collect();
     if !renamed.is_empty() {

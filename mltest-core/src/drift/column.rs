@@ -137,7 +137,7 @@ fn summaries(
     let kind = match kind {
         ColumnKind::Auto => {
             let numeric = match &reference.data {
-                SideData::Rows(d) => super::column(d.frame(), &rname, name)?
+                SideData::Rows(d) => super::frame_column(d.frame(), &rname, name)?
                     .dtype()
                     .is_primitive_numeric(),
                 SideData::Profile(p) => matches!(p.column(name)?, Summary::Numeric(_)),
@@ -358,7 +358,7 @@ fn numeric(
                 "has only a {}-bin histogram in the profile; KS and Wasserstein need the raw reference values \
                  (profiles keep exact counts up to {} distinct values): compare against raw rows",
                 r.histogram.counts.len(),
-                super::profile::EXACT_MAX_DISTINCT
+                super::summary::EXACT_MAX_DISTINCT
             ),
         });
     };

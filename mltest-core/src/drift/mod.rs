@@ -99,7 +99,7 @@ impl DriftError {
     }
 }
 
-pub(crate) fn column<'a>(
+pub(crate) fn frame_column<'a>(
     frame: &'a DataFrame,
     side: &str,
     name: &str,

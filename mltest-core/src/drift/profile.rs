@@ -39,8 +39,7 @@ use super::summary::{NumericSummary, Summary};
 use super::{ColumnKind, DriftError};
 use crate::data::{DataInfo, Dataset, LoadOptions};
 
-/// Numeric columns with at most this many distinct values keep exact counts.
-pub const EXACT_MAX_DISTINCT: usize = 1000;
+pub use super::summary::EXACT_MAX_DISTINCT;
 /// Format version of the profile file this mltest writes.
 pub const FORMAT: u32 = 2;
 /// Oldest format this mltest reads (format 1 lacks the load options).
@@ -137,7 +136,7 @@ impl Profile {
         for (name, kind) in columns {
             let kind = match kind {
                 ColumnKind::Auto => {
-                    if super::column(data.frame(), &side, name)?
+                    if super::frame_column(data.frame(), &side, name)?
                         .dtype()
                         .is_primitive_numeric()
                     {
@@ -337,7 +336,7 @@ fn segment_nulls(
 ) -> Result<BTreeMap<String, BTreeMap<String, f64>>, DriftError> {
     use polars::prelude::DataType;
     let frame = data.frame();
-    let seg = super::column(frame, side, segment)?
+    let seg = super::frame_column(frame, side, segment)?
         .cast(&DataType::String)
         .map_err(|e| DriftError::polars(side, segment, e))?;
     let seg = seg
@@ -347,7 +346,7 @@ fn segment_nulls(
     let mut nulls: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
     let masks: Vec<(&str, polars::prelude::BooleanChunked)> = columns
         .iter()
-        .map(|(c, _)| Ok((*c, super::column(frame, side, c)?.is_null())))
+        .map(|(c, _)| Ok((*c, super::frame_column(frame, side, c)?.is_null())))
         .collect::<Result<_, DriftError>>()?;
     for (i, s) in seg.iter().enumerate() {
         let key = s.unwrap_or("(missing)").to_string();

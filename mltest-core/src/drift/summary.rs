@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::DriftError;
 
+/// Numeric columns with at most this many distinct values keep exact counts.
+pub const EXACT_MAX_DISTINCT: usize = 1000;
+
 /// FxHash (rustc's hasher): counting keys is the hot loop of a drift
 /// summary, and std's SipHash costs several times more per key. Keys are
 /// data values, not attacker-chosen, so DoS resistance buys nothing here.
@@ -276,7 +279,7 @@ pub fn numeric_counts(
     side: &str,
     column: &str,
 ) -> Result<(ValueCounts, u64), DriftError> {
-    let col = super::column(frame, side, column)?;
+    let col = super::frame_column(frame, side, column)?;
     if !col.dtype().is_primitive_numeric() && col.dtype() != &DataType::Boolean {
         return Err(DriftError::Column {
             side: side.to_string(),
@@ -334,7 +337,7 @@ pub fn categorical(
     side: &str,
     column: &str,
 ) -> Result<CategoricalSummary, DriftError> {
-    let col = super::column(frame, side, column)?;
+    let col = super::frame_column(frame, side, column)?;
     if col.dtype().is_integer() {
         // Integer categories (a 1-5 rating): count the numbers, format only
         // the distinct ones.
@@ -394,7 +397,7 @@ pub fn text(
     column: &str,
     length_edges: Option<&[f64]>,
 ) -> Result<TextSummary, DriftError> {
-    let col = super::column(frame, side, column)?;
+    let col = super::frame_column(frame, side, column)?;
     let ca = col.str().map_err(|_| DriftError::Column {
         side: side.to_string(),
         column: column.to_string(),

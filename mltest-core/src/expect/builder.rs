@@ -164,7 +164,7 @@ pub fn leakage(target: &str) -> LeakageRef {
 
 /// The same builders as methods, so a check reads `reviews.column("Age")...`.
 impl Dataset {
-    /// See [`column`].
+    /// See [`column()`].
     pub fn column(&self, name: &str) -> ColumnRef {
         column(name)
     }

@@ -25,7 +25,7 @@ impl DataSource {
     /// streaming engine. Sources that are not files are loaded as usual.
     ///
     /// The load options mean what they mean in a load (one plan applies
-    /// them, [`crate::data::plan`]): the same columns, dtypes, missing values
+    /// them, `data::plan`): the same columns, dtypes, missing values
     /// and rows, so the figures are the same; quantiles are sketched unless
     /// [`EvalOptions::exact_quantiles`] asks otherwise.
     ///

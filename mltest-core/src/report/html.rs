@@ -4,27 +4,11 @@
 
 use std::fmt::Write;
 
-use super::svg;
+use super::svg::{self, escape};
 use crate::record::{CheckKind, Details, Record, Threshold, Verdict};
 use crate::robust::FlipExample;
 use crate::store::VersionInfo;
 use crate::text::fig;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
@@ -263,7 +247,12 @@ fn flips(s: &mut String, examples: &[FlipExample]) {
     s.push_str("<table><tr><th>row</th><th>change (shrunk)</th><th>P before → after</th></tr>");
     for e in examples {
         let mut cells = String::new();
-        for (column, before, after) in &e.changes {
+        for crate::robust::CellChange {
+            column,
+            before,
+            after,
+        } in &e.changes
+        {
             let _ = write!(
                 cells,
                 "<b>{}</b>: {}<br>",
