@@ -104,11 +104,17 @@ impl Threshold {
             Threshold::DriftedShare {
                 share,
                 expect_drift,
-            } => format!(
-                "{} {}",
-                if *expect_drift { "≥" } else { "<" },
-                crate::text::fig(*share)
-            ),
+            } => {
+                // A share of 0 means "drifts when any column does": the
+                // passing side is then `<= 0`, not `< 0` (which nothing meets).
+                let op = match (*expect_drift, *share <= 0.0) {
+                    (false, true) => "<=",
+                    (false, false) => "<",
+                    (true, true) => ">",
+                    (true, false) => "≥",
+                };
+                format!("{op} {}", crate::text::fig(*share))
+            }
             Threshold::Requirement(r) => r.describe().to_string(),
             Threshold::None => "-".into(),
         }
@@ -169,4 +175,25 @@ pub struct RobustnessDetails {
 pub struct Baseline {
     pub model: String,
     pub rate: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Threshold;
+
+    #[test]
+    fn a_drift_threshold_reads_as_the_condition_that_passes() {
+        let t = |share, expect_drift| {
+            Threshold::DriftedShare {
+                share,
+                expect_drift,
+            }
+            .describe()
+        };
+        // "drifts when any column does": a pass is no drifted column at all.
+        assert_eq!(t(0.0, false), "<= 0");
+        assert_eq!(t(0.0, true), "> 0");
+        assert_eq!(t(0.5, false), "< 0.5000");
+        assert_eq!(t(0.5, true), "≥ 0.5000");
+    }
 }
