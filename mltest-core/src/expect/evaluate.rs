@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::engine::{Evaluator, Table};
 use super::figures::Figures;
-use super::outcome::{CheckError, CheckOutcome};
+use super::outcome::{CheckError, CheckOutcome, every_decided};
 use super::{Expectation, IntoExpectations, Metric, decide, metric_cache};
 use crate::Dataset;
 
@@ -122,7 +122,7 @@ fn cached(
     }
     let illustrate = |o: &CheckOutcome| o.from_cache && !o.passed();
     if todo.is_empty() && !outcomes.iter().flatten().any(illustrate) {
-        return finish(outcomes, &expectations);
+        return every_decided(outcomes, &expectations);
     }
     // Only the columns the checks to compute (or to illustrate) read: on a
     // data set served by the parse cache, the others stay on disk.
@@ -159,17 +159,5 @@ fn cached(
             ev.attach_examples(o);
         }
     }
-    finish(outcomes, &expectations)
-}
-
-fn finish(outcomes: Vec<Option<CheckOutcome>>, expectations: &[Expectation]) -> Vec<CheckOutcome> {
-    outcomes
-        .into_iter()
-        .zip(expectations)
-        .map(|(o, e)| {
-            o.unwrap_or_else(|| {
-                CheckOutcome::errored(e.clone(), CheckError::Invalid("not evaluated".into()))
-            })
-        })
-        .collect()
+    every_decided(outcomes, &expectations)
 }

@@ -118,6 +118,23 @@ pub struct TableRow {
     pub method: String,
 }
 
+/// One outcome per expectation, in order: a slot no stage filled is an
+/// error, never a pass (shared by the engine and the metric-cache path).
+pub(crate) fn every_decided(
+    outcomes: Vec<Option<CheckOutcome>>,
+    expectations: &[Expectation],
+) -> Vec<CheckOutcome> {
+    outcomes
+        .into_iter()
+        .zip(expectations)
+        .map(|(o, e)| {
+            o.unwrap_or_else(|| {
+                CheckOutcome::errored(e.clone(), CheckError::Invalid("not evaluated".into()))
+            })
+        })
+        .collect()
+}
+
 /// The result of one expectation on one data set.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckOutcome {

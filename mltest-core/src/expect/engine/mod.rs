@@ -13,7 +13,7 @@ use polars::prelude::*;
 
 use super::decide;
 use super::figures::Figures;
-use super::outcome::{CheckError, CheckOutcome};
+use super::outcome::CheckOutcome;
 use super::{EvalOptions, Expectation, Metric};
 
 mod association;
@@ -79,15 +79,7 @@ impl Evaluator {
                 }
             });
         }
-        let mut outcomes: Vec<CheckOutcome> = outcomes
-            .into_iter()
-            .zip(&expectations)
-            .map(|(o, e)| {
-                o.unwrap_or_else(|| {
-                    CheckOutcome::errored(e.clone(), CheckError::Invalid("not evaluated".into()))
-                })
-            })
-            .collect();
+        let mut outcomes = super::outcome::every_decided(outcomes, &expectations);
         for o in outcomes.iter_mut() {
             if !o.passed() {
                 self.attach_examples(o);
