@@ -76,11 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Tensor::f64(vec![smoothed.len()], &smoothed),
     );
     tensors.insert("overall_rate".into(), Tensor::f64(vec![1], &[overall]));
-    let mut card = Card::new(OutputSchema {
-        label: "Recommended IND".into(),
-        classes: vec!["0".into(), "1".into()],
-        positive_class: "1".into(),
-    });
+    let mut card = Card::new(OutputSchema::binary("Recommended IND", ["0", "1"], "1"));
     card.description = Some("Per-department base rate of recommendation (Laplace-smoothed); the floor a real model must beat.".into());
     card.inputs = vec![InputColumn {
         name: "Department Name".into(),
@@ -88,6 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         categories: Some(names.clone()),
         range: None,
         nullable: true,
+        std: None,
     }];
     card.pipeline = serde_json::json!({
         "kind": "department_base_rate",

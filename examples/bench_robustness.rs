@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use mltest::model::ReferenceModel;
 use mltest::prelude::*;
-use mltest::robust::{TrainingFacts, Trial};
+use mltest::robust::Trial;
 use mltest::store::ModelStore;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -18,7 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "reviews@1".into());
     let model = ReferenceModel::load(&ModelStore::from_env(), &id)?;
     let data = mltest::data::load_cached(&mltest::datasets::reviews())?;
-    let facts = TrainingFacts::of(&model);
+    let facts = mltest::model::Model::facts(&model);
     let p = Perturb::new().text("Review Text", typos(2..=2));
     let mut runs = Vec::new();
     for seed in 0..15u64 {
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut predict = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
-        std::hint::black_box(mltest::model::Model::predict_proba(&model, &rows)?);
+        std::hint::black_box(model.predict_proba(&rows)?);
         predict.push(t.elapsed().as_secs_f64());
     }
     predict.sort_by(f64::total_cmp);

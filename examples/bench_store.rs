@@ -8,11 +8,7 @@ use std::time::Instant;
 use mltest::store::{Card, ModelStore, OutputSchema, Tensor, Tensors};
 
 fn card() -> Card {
-    Card::new(OutputSchema {
-        label: "y".into(),
-        classes: vec!["0".into(), "1".into()],
-        positive_class: "1".into(),
-    })
+    Card::new(OutputSchema::binary("y", ["0", "1"], "1"))
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -254,12 +254,68 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "stat": m.statistic, "p": m.p_value}));
         }
     }
+    // Wilson at the confidences a `#[robustness(confidence = ...)]` may state.
+    let mut wilson_at = Vec::new();
+    for &(k, n) in &counts {
+        for confidence in [0.9, 0.95, 0.99] {
+            let (_, (lo, hi)) = mltest::stats::fixed_verdict(k, n, 0.5, confidence);
+            wilson_at.push(serde_json::json!({"k": k, "n": n, "confidence": confidence, "low": lo, "high": hi}));
+        }
+    }
+    // The regression A/B: two predictors of Rating on the real rows, A the
+    // overall mean, B the mean per value of Recommended IND, compared on
+    // absolute and squared errors (scipy.stats.ttest_rel(err_b, err_a)).
+    let frame = data.frame();
+    let col = |name: &str| -> Result<Vec<Option<f64>>, Box<dyn std::error::Error>> {
+        let c = frame
+            .column(name)?
+            .cast(&polars::prelude::DataType::Float64)?;
+        Ok(c.f64()?.iter().collect())
+    };
+    let (rating, rec) = (col("Rating")?, col("Recommended IND")?);
+    let rows: Vec<(f64, f64)> = rating
+        .iter()
+        .zip(&rec)
+        .filter_map(|(r, c)| Some(((*r)?, (*c)?)))
+        .collect();
+    let y: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    let group_mean = |g: f64| {
+        let v: Vec<f64> = rows.iter().filter(|r| r.1 == g).map(|r| r.0).collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let (m0, m1) = (group_mean(0.0), group_mean(1.0));
+    let pred_a = vec![mean; y.len()];
+    let pred_b: Vec<f64> = rows
+        .iter()
+        .map(|r| if r.1 == 1.0 { m1 } else { m0 })
+        .collect();
+    let mut paired = Vec::new();
+    for (kind, name) in [
+        (mltest::stats::ErrorKind::Absolute, "absolute"),
+        (mltest::stats::ErrorKind::Squared, "squared"),
+    ] {
+        let (ea, eb) = (kind.errors(&y, &pred_a), kind.errors(&y, &pred_b));
+        for (label, a, b) in [
+            ("reviews", ea.clone(), eb.clone()),
+            ("reviews[..40]", ea[..40].to_vec(), eb[..40].to_vec()),
+        ] {
+            let t = mltest::stats::paired_t(&a, &b, 0.95)?;
+            paired.push(
+                serde_json::json!({"what": format!("{label} {name}"), "a": a, "b": b,
+                "t": t.t, "p": t.p_value, "df": t.df, "low": t.interval.0, "high": t.interval.1,
+                "mean_difference": t.mean_difference}),
+            );
+        }
+    }
     let (z, pz) = mltest::stats::two_proportion_z(120, 1000, 150, 1000);
     println!(
         "{}",
         serde_json::json!({
             "data": data.info().origin,
             "wilson": wilson,
+            "wilson_at": wilson_at,
+            "paired_t": paired,
             "association": association,
             "drift": drift,
             "ks": ks,

@@ -6,7 +6,7 @@
 //! `cargo run --release --example train_candidate -- [--store DIR]`
 
 use mltest::data::train_test_split;
-use mltest::model::Model;
+use mltest::model::StoredModel;
 use mltest::model::train::{TrainConfig, evaluate, train};
 use mltest::store::ModelStore;
 

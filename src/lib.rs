@@ -43,6 +43,11 @@
 
 pub use mltest_macros::{data_expectation, drift, robustness};
 
+pub use mltest_core::register_model_kind;
+
+/// The polars mltest's data frames are of: write a model's `predict` against it.
+pub use polars;
+
 pub use mltest_core::data::{self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions};
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
@@ -162,11 +167,12 @@ pub mod prelude {
     pub use mltest_core::data::generator::ReviewsSpec;
     pub use mltest_core::drift::{Drift, Profile, Side};
     pub use mltest_core::expect::{EvalOptions, Expectation, Filter, Value};
+    pub use mltest_core::model::{Model, ModelError, Predictions, Task};
     pub use mltest_core::robust::{
         Perturb, append, case_change, drop_word, duplicate_word, extra_whitespace, noise,
         noise_std, strip_punctuation, typos,
     };
-    pub use mltest_core::store::ModelStore;
+    pub use mltest_core::store::{Card, InputColumn, ModelStore, OutputSchema};
     pub use mltest_core::{DType, DataError, DataSource, Dataset, LoadOptions};
     pub use mltest_macros::{data_expectation, drift, robustness};
 }
@@ -182,7 +188,10 @@ pub mod __private {
     pub use mltest_core::data::IntoDataSource;
     pub use mltest_core::expect::{IntoExpectations, Severity};
     pub use mltest_core::libtest::{IGNORED_TESTS, IgnoredTest, TestAttrs};
-    pub use mltest_core::robust::Expect;
+    pub use mltest_core::model::{
+        ModelError, ModelHandle, ModelRef, from_store, shared as shared_model,
+    };
+    pub use mltest_core::robust::{Expect, Tolerance};
 
     /// Lets a `#[drift]` body return a `Drift` (the spans of a wrong type land on the return type).
     pub fn into_drift(d: mltest_core::drift::Drift) -> mltest_core::drift::Drift {

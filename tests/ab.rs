@@ -24,8 +24,8 @@ use mltest::ab::{
 };
 use mltest::check::run_model_ab;
 use mltest::data::train_test_split;
+use mltest::model::ReferenceModel;
 use mltest::model::train::TrainConfig;
-use mltest::model::{Model, ReferenceModel};
 use mltest::stats::McNemarTest;
 use mltest::store::ModelStore;
 
@@ -135,8 +135,8 @@ fn traffic_split_on_held_out_requests_is_inconclusive_and_says_why() {
         .map(|v| v == Some(1.0))
         .collect();
     let (pa, pb) = (
-        champion.predict(&rows).expect("A predicts"),
-        candidate.predict(&rows).expect("B predicts"),
+        labels_of(&champion.predict_proba(&rows).expect("A predicts")),
+        labels_of(&candidate.predict_proba(&rows).expect("B predicts")),
     );
     let mut t = TrafficTest {
         control_successes: 0,
@@ -187,4 +187,9 @@ fn bad_input_is_named() {
         e.contains("\"Recommended\"") && e.contains("not found"),
         "{e}"
     );
+}
+
+/// Predicted labels: positive when P ≥ 0.5.
+fn labels_of(p: &[f64]) -> Vec<bool> {
+    p.iter().map(|p| *p >= 0.5).collect()
 }

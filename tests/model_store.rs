@@ -13,11 +13,7 @@ use mltest::store::{
 use polars::prelude::*;
 
 fn card() -> Card {
-    let mut c = Card::new(OutputSchema {
-        label: "y".into(),
-        classes: vec!["0".into(), "1".into()],
-        positive_class: "1".into(),
-    });
+    let mut c = Card::new(OutputSchema::binary("y", ["0", "1"], "1"));
     c.inputs = vec![
         InputColumn {
             name: "Age".into(),
@@ -25,6 +21,7 @@ fn card() -> Card {
             categories: None,
             range: Some((18.0, 99.0)),
             nullable: false,
+            std: None,
         },
         InputColumn {
             name: "Department Name".into(),
@@ -32,6 +29,7 @@ fn card() -> Card {
             categories: Some(vec!["Tops".into(), "Dresses".into()]),
             range: None,
             nullable: true,
+            std: None,
         },
     ];
     c.metrics.insert("accuracy".into(), 0.9);

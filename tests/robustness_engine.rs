@@ -37,7 +37,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[test]
 fn the_same_seed_gives_the_same_result_and_another_seed_another() {
     let (model, data) = setup();
-    let facts = TrainingFacts::of(&model);
+    let facts = mltest::model::Model::facts(&model);
     let p = Perturb::new()
         .text("Review Text", typos(1..=3))
         .numeric("Age", noise(5.0));
@@ -81,35 +81,31 @@ impl mltest::model::Model for FlipsOnQ {
     fn card(&self) -> &mltest::store::Card {
         &self.0
     }
-    fn predict_proba(
+    fn predict(
         &self,
         rows: &polars::prelude::DataFrame,
-    ) -> Result<Vec<f64>, mltest::model::ModelError> {
+    ) -> Result<mltest::model::Predictions, mltest::model::ModelError> {
         let text = rows.column("Review Text").unwrap().str().unwrap().clone();
-        Ok(text
-            .iter()
-            .map(|t| {
-                if t.unwrap_or("").contains('q') {
-                    0.9
-                } else {
-                    0.1
-                }
-            })
-            .collect())
-    }
-    fn tensors(&self) -> mltest::store::Tensors {
-        Default::default()
+        Ok(mltest::model::Predictions::Binary(
+            text.iter()
+                .map(|t| {
+                    if t.unwrap_or("").contains('q') {
+                        0.9
+                    } else {
+                        0.1
+                    }
+                })
+                .collect(),
+        ))
     }
 }
 
 #[test]
 fn flipping_examples_are_shrunk_to_a_minimal_edit() {
     let (_, data) = setup();
-    let model = FlipsOnQ(mltest::store::Card::new(mltest::store::OutputSchema {
-        label: "Recommended IND".into(),
-        classes: vec!["0".into(), "1".into()],
-        positive_class: "1".into(),
-    }));
+    let model = FlipsOnQ(mltest::store::Card::new(
+        mltest::store::OutputSchema::binary("Recommended IND", ["0", "1"], "1"),
+    ));
     let p = Perturb::new().text("Review Text", typos(1..=3));
     let r = Trial::new(&model, &data, &p)
         .facts(&TrainingFacts::default())
@@ -142,7 +138,7 @@ fn flipping_examples_are_shrunk_to_a_minimal_edit() {
 #[test]
 fn shrunk_examples_of_a_real_model_still_flip() {
     let (model, data) = setup();
-    let facts = TrainingFacts::of(&model);
+    let facts = mltest::model::Model::facts(&model);
     let p = Perturb::new().text("Review Text", typos(1..=3));
     let r = Trial::new(&model, &data, &p)
         .facts(&facts)
@@ -165,7 +161,7 @@ fn shrunk_examples_of_a_real_model_still_flip() {
 #[test]
 fn a_missing_perturbed_column_is_a_clear_error() {
     let (model, data) = setup();
-    let facts = TrainingFacts::of(&model);
+    let facts = mltest::model::Model::facts(&model);
     let p = Perturb::new().text("Review Txt", typos(1..=1));
     let e = Trial::new(&model, &data, &p)
         .facts(&facts)
@@ -186,7 +182,7 @@ fn a_missing_perturbed_column_is_a_clear_error() {
 #[test]
 fn a_candidate_more_fragile_than_its_baseline_fails() {
     use mltest::check::{RobustnessCheck, Site, evaluate_robustness_on};
-    use mltest::model::Model;
+    use mltest::model::{ModelRef, StoredModel};
     use mltest::robust::Expect;
     let (robust, data) = setup();
     let dir = tempfile::tempdir().unwrap();
@@ -218,13 +214,17 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
         },
         max_flip_rate: 1.0,
         cases: 1_000,
-        model: "m@1",
+        budget: None,
+        confidence: None,
+        model: ModelRef::Id("m@1"),
+        class: None,
+        tolerance: None,
         data: Some(generated),
         seed: Some(5),
         examples: 1,
         expect_failure: false,
         expect: Expect::NoFlip,
-        baseline: Some("m@2"),
+        baseline: Some(ModelRef::Id("m@2")),
         margin: 0.005,
         body: perturb,
     };
@@ -244,8 +244,8 @@ fn a_candidate_more_fragile_than_its_baseline_fails() {
     );
     // The other way round it passes.
     let check = RobustnessCheck {
-        model: "m@2",
-        baseline: Some("m@1"),
+        model: ModelRef::Id("m@2"),
+        baseline: Some(ModelRef::Id("m@1")),
         ..check
     };
     assert!(evaluate_robustness_on(&check, &store, None).passed());

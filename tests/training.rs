@@ -9,7 +9,7 @@ use std::time::Duration;
 use mltest::data::generator::ReviewsSpec;
 use mltest::data::train_test_split;
 use mltest::model::train::{TrainConfig, TrainError, evaluate, train};
-use mltest::model::{Model, ReferenceModel};
+use mltest::model::{Model, ReferenceModel, StoredModel};
 use mltest::store::ModelStore;
 use mltest::{DataSource, Dataset};
 use polars::prelude::*;

@@ -3,8 +3,8 @@
 
 use mltest::data::Dataset;
 use mltest::data::train_test_split;
-use mltest::model::Model;
 use mltest::model::ReferenceModel;
+use mltest::model::StoredModel;
 use mltest::model::train::{TrainConfig, TrainError, train};
 use mltest::store::ModelStore;
 use polars::prelude::DataFrame;

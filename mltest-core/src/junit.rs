@@ -357,6 +357,12 @@ fn detail_properties(details: &Details) -> Vec<(&'static str, String)> {
             ("difference_low", num(c.difference_low)),
             ("p_value", num(c.p_value)),
         ],
+        Details::AbErrors(Some(c)) => vec![
+            ("ab_verdict", c.test.verdict.to_string()),
+            ("difference_high", num(c.test.interval.1)),
+            ("difference_low", num(c.test.interval.0)),
+            ("p_value", num(c.test.p_value)),
+        ],
         _ => Vec::new(),
     }
 }

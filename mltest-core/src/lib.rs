@@ -28,4 +28,8 @@ pub mod store;
 mod text;
 
 pub use data::{DType, DataError, DataSource, Dataset, LoadOptions};
+
 pub use expect::{Expectation, IntoExpectations, Severity};
+/// For [`register_model_kind!`]'s expansion in users' crates.
+#[doc(hidden)]
+pub use linkme as __linkme;

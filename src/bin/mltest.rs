@@ -306,12 +306,24 @@ fn run(store: &ModelStore, command: Models) -> Result<ExitCode, StoreError> {
             if let Some(d) = &c.description {
                 println!("  about:     {d}");
             }
-            println!(
-                "  output:    {} (classes {}; probability of {:?})",
-                c.output.label,
-                c.output.classes.join(", "),
-                c.output.positive_class
-            );
+            println!("  kind:      {}", c.kind().unwrap_or("(none recorded)"));
+            match c.output.task {
+                mltest::store::Task::Binary => println!(
+                    "  output:    {} — binary classifier (classes {}; probability of {:?})",
+                    c.output.label,
+                    c.output.classes.join(", "),
+                    c.output.positive_class
+                ),
+                mltest::store::Task::Multiclass => println!(
+                    "  output:    {} — multiclass classifier ({} classes: {})",
+                    c.output.label,
+                    c.output.classes.len(),
+                    c.output.classes.join(", ")
+                ),
+                mltest::store::Task::Regression => {
+                    println!("  output:    {} — regressor", c.output.label)
+                }
+            }
             println!("  inputs:");
             for i in &c.inputs {
                 let extra = match (&i.categories, i.range) {

@@ -24,6 +24,10 @@
   exact=False with correction=True and correction=False) on small and large
   discordant counts; without discordant pairs mltest gives p = 1 for every
   variant where statsmodels' chi-square divides by zero. proportions_ztest.
+- Wilson intervals at 90/95/99% (`#[robustness(confidence = ...)]`): proportion_confint.
+- The regression A/B: scipy.stats.ttest_rel(err_b, err_a) on absolute and squared
+  errors of two Rating predictors on the real rows (and the first 40), t, p, df and
+  the 95% interval of the mean difference.
 Relative tolerance 1e-9. Exits non-zero on the first disagreement.
 """
 import json, math, sys
@@ -47,6 +51,21 @@ for w in values["wilson"]:
     lo, hi = proportion_confint(w["k"], w["n"], alpha=0.05, method="wilson")
     close(w["low"], lo, f"wilson low {w['k']}/{w['n']}")
     close(w["high"], hi, f"wilson high {w['k']}/{w['n']}")
+
+for w in values.get("wilson_at", []):
+    lo, hi = proportion_confint(w["k"], w["n"], alpha=1 - w["confidence"], method="wilson")
+    close(w["low"], lo, f"wilson low {w['k']}/{w['n']} at {w['confidence']}")
+    close(w["high"], hi, f"wilson high {w['k']}/{w['n']} at {w['confidence']}")
+
+for t in values.get("paired_t", []):
+    a, b = np.asarray(t["a"]), np.asarray(t["b"])
+    res = stats.ttest_rel(b, a)
+    close(t["t"], float(res.statistic), f"ttest_rel t ({t['what']})")
+    close(t["p"], float(res.pvalue), f"ttest_rel p ({t['what']})")
+    close(t["df"], float(res.df), f"ttest_rel df ({t['what']})")
+    ci = res.confidence_interval(0.95)
+    close(t["low"], float(ci.low), f"ttest_rel interval low ({t['what']})")
+    close(t["high"], float(ci.high), f"ttest_rel interval high ({t['what']})")
 
 df = pd.read_csv(values["data"])
 

@@ -1,7 +1,7 @@
 //! A/B tests: plain `#[test]`s that compare two models and end through the
 //! same scaffold as the attribute kinds (record, JUnit, panic).
 
-use crate::ab::{AbError, AbVerdict, ModelComparison, Require};
+use crate::ab::{AbError, AbVerdict, ErrorComparison, ModelComparison, Require};
 use crate::record::{Details, Record, Threshold, Verdict};
 
 /// Entry point of an A/B cargo test: records the comparison (kind `ab`,
@@ -76,4 +76,61 @@ pub fn model_ab_record(
         ..Record::new(test, short, reason, details)
     };
     (record, passed)
+}
+
+/// Entry point of an A/B cargo test of two regressors (a paired t-test on
+/// their errors, [`compare_regressors`](crate::ab::compare_regressors)):
+/// records it and panics with the report when the requirement fails or the
+/// comparison could not run.
+pub fn run_regression_ab(
+    test: &str,
+    reason: &str,
+    require: Require,
+    comparison: Result<ErrorComparison, AbError>,
+    seconds: f64,
+) {
+    let passed = match (&comparison, require) {
+        (Err(_), _) => false,
+        (Ok(c), Require::NotWorse) => c.test.verdict != AbVerdict::TreatmentWorse,
+        (Ok(c), Require::Better) => c.test.verdict == AbVerdict::TreatmentBetter,
+    };
+    let rerun = super::rerun_command(test);
+    let report = match &comparison {
+        Ok(c) => format!(
+            "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {}\n{}  rerun:    {rerun}\n",
+            if passed { "passed" } else { "failed" },
+            require.describe(),
+            c.render()
+        ),
+        Err(e) => format!(
+            "A/B test `{test}` could not run\n  reason:   {reason}\n  error:    {e}\n  rerun:    {rerun}\n"
+        ),
+    };
+    let short = test.rsplit("::").next().unwrap_or(test).to_string();
+    let record = Record {
+        verdict: match (&comparison, passed) {
+            (Err(_), _) => Verdict::Error,
+            (Ok(_), true) => Verdict::Pass,
+            (Ok(_), false) => Verdict::Fail,
+        },
+        description: comparison
+            .as_ref()
+            .map(|c| format!("mean error of {} − {}", c.b, c.a))
+            .unwrap_or_else(|_| "A/B".into()),
+        observed: comparison.as_ref().ok().map(|c| c.test.mean_difference),
+        threshold: Threshold::Requirement(require),
+        model: comparison
+            .as_ref()
+            .ok()
+            .map(|c| format!("{} vs {}", c.a, c.b)),
+        duration_s: seconds,
+        report,
+        ..Record::new(
+            test,
+            short,
+            reason,
+            Details::AbErrors(comparison.as_ref().ok().cloned().map(Box::new)),
+        )
+    };
+    super::conclude(std::slice::from_ref(&record), &record.report, true);
 }

@@ -34,7 +34,7 @@ pub mod slices;
 
 pub use crate::expect::Severity;
 pub use crate::libtest::TestAttrs;
-pub use ab::{model_ab_record, run_model_ab};
+pub use ab::{model_ab_record, run_model_ab, run_regression_ab};
 pub use data::{
     DATA_CHECKS, DataCheck, DataRun, evaluate_check, evaluate_checks, publish,
     registered_data_checks, run_data_check,

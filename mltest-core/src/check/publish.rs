@@ -79,10 +79,4 @@ pub fn conclude(records: &[Record], report: &str, print_on_pass: bool) {
     }
 }
 
-/// The message of a caught panic.
-pub(crate) fn panic_text(p: Box<dyn std::any::Any + Send>) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "non-string panic payload".into())
-}
+pub(crate) use crate::text::panic_text;

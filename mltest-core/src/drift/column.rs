@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{ChiSquared, ContinuousCDF, Normal};
 
 use super::summary::{self, CategoricalSummary, Histogram, NumericSummary, Summary, ValueCounts};
-use super::{ColumnKind, Drift, DriftError, Side, SideData};
+use super::{ColumnKind, Drift, DriftError, PredictionModel, Side, SideData};
 use crate::rng::SplitMix64;
 use crate::stats;
 
@@ -511,16 +511,18 @@ fn categorical(
     }
 }
 
-/// Drift of a stored model's scores between the sides.
+/// Drift of a model's predictions between the sides: P(positive) of a
+/// binary classifier and the values of a regressor compared as numbers,
+/// the predicted class of a multiclass classifier as a category.
 pub(crate) fn compare_predictions(
     drift: &Drift,
     reference: &Side,
     current: &Side,
-    model_id: &str,
+    model: &PredictionModel,
 ) -> Result<ColumnDrift, DriftError> {
-    use crate::model::Model;
+    use crate::model::{Predictions, predict_checked};
     let err = |why: String| DriftError::Prediction {
-        model: model_id.to_string(),
+        model: model.name(),
         why,
     };
     let frame = |side: &Side| match &side.data {
@@ -531,22 +533,47 @@ pub(crate) fn compare_predictions(
         ))),
     };
     let (r, c) = (frame(reference)?, frame(current)?);
-    let store = crate::store::ModelStore::from_env();
-    let model =
-        crate::model::ReferenceModel::load(&store, model_id).map_err(|e| err(e.to_string()))?;
-    let scores = |d: &crate::Dataset| -> Result<ValueCounts, DriftError> {
-        let s = model
-            .predict_proba(d.frame())
-            .map_err(|e| err(e.to_string()))?;
-        Ok(ValueCounts::from_sample(s))
-    };
-    let (rs, cs) = (scores(&r)?, scores(&c)?);
+    let handle = model.resolve().map_err(|e| err(e.to_string()))?;
+    let m = &*handle.model;
+    let predict =
+        |d: &crate::Dataset| predict_checked(m, d.frame()).map_err(|e| err(e.to_string()));
+    let (rp, cp) = (predict(&r)?, predict(&c)?);
+    if let (Predictions::Multiclass { .. }, Predictions::Multiclass { .. }) = (&rp, &cp) {
+        let classes = &m.card().output.classes;
+        let summary = |p: &Predictions| {
+            let mut counts = std::collections::BTreeMap::new();
+            for i in 0..p.len() {
+                let class = p
+                    .class_of(i)
+                    .and_then(|k| classes.get(k))
+                    .cloned()
+                    .unwrap_or_default();
+                *counts.entry(class).or_insert(0u64) += 1;
+            }
+            CategoricalSummary {
+                rows: p.len() as u64,
+                nulls: 0,
+                counts,
+            }
+        };
+        let name = format!("predicted class of {}", handle.id);
+        let mut d = categorical(drift, &name, &summary(&rp), &summary(&cp));
+        d.kind = ColumnKind::Prediction;
+        return Ok(d);
+    }
+    let (rs, cs) = (
+        ValueCounts::from_sample(rp.scores()),
+        ValueCounts::from_sample(cp.scores()),
+    );
     let edges = summary::psi_edges(&rs);
     let (rn, cn) = (
         NumericSummary::from_counts(rs, 0, &edges),
         NumericSummary::from_counts(cs, 0, &edges),
     );
-    let name = format!("P(positive) of {model_id}");
+    let name = match rp {
+        Predictions::Regression(_) => format!("prediction of {}", handle.id),
+        _ => format!("P(positive) of {}", handle.id),
+    };
     numeric(drift, reference, &name, ColumnKind::Prediction, &rn, &cn)
 }
 

@@ -51,6 +51,74 @@ pub use side::{Side, SideData};
 
 use polars::prelude::{Column, DataFrame};
 
+use crate::model::ModelHandle;
+
+/// The model whose predictions a [`Drift`] compares.
+#[derive(Clone, Debug)]
+pub enum PredictionModel {
+    /// A store id, loaded from the default store once per test binary.
+    Id(String),
+    /// A model already in hand (a fixture's, through [`crate::model::shared`]).
+    Model(Result<ModelHandle, String>),
+}
+
+impl PredictionModel {
+    fn name(&self) -> String {
+        match self {
+            PredictionModel::Id(id) => id.clone(),
+            PredictionModel::Model(Ok(h)) => h.id.clone(),
+            PredictionModel::Model(Err(_)) => "the model fixture".into(),
+        }
+    }
+
+    fn resolve(&self) -> Result<ModelHandle, String> {
+        match self {
+            PredictionModel::Id(id) => crate::model::from_store(id).map_err(|e| e.to_string()),
+            PredictionModel::Model(m) => m.clone(),
+        }
+    }
+}
+
+/// What [`Drift::prediction`] accepts: a store id, a [`ModelHandle`], or a
+/// model fixture function (run once per test binary).
+///
+/// ```
+/// use mltest_core::drift::{Drift, IntoPredictionModel};
+/// let d = Drift::columns(["Age"]).prediction("reviews@champion");
+/// # let _ = d;
+/// ```
+pub trait IntoPredictionModel {
+    fn into_prediction_model(self) -> PredictionModel;
+}
+
+impl IntoPredictionModel for &str {
+    fn into_prediction_model(self) -> PredictionModel {
+        PredictionModel::Id(self.to_string())
+    }
+}
+
+impl IntoPredictionModel for String {
+    fn into_prediction_model(self) -> PredictionModel {
+        PredictionModel::Id(self)
+    }
+}
+
+impl IntoPredictionModel for ModelHandle {
+    fn into_prediction_model(self) -> PredictionModel {
+        PredictionModel::Model(Ok(self))
+    }
+}
+
+impl<F, R> IntoPredictionModel for F
+where
+    F: Fn() -> R + 'static,
+    R: crate::model::IntoModel,
+{
+    fn into_prediction_model(self) -> PredictionModel {
+        PredictionModel::Model(crate::model::shared(self).map_err(|e| e.to_string()))
+    }
+}
+
 /// Significance level for every p-value test (after Benjamini–Hochberg).
 pub const DEFAULT_ALPHA: f64 = 0.05;
 /// Minimum normalised Wasserstein distance that counts as drift (Evidently's
@@ -181,7 +249,7 @@ pub enum Expect {
 #[derive(Clone, Debug)]
 pub struct Drift {
     pub(crate) columns: Vec<(String, ColumnKind)>,
-    pub(crate) prediction: Option<String>,
+    pub(crate) prediction: Option<PredictionModel>,
     pub(crate) alpha: f64,
     pub(crate) min_wasserstein: f64,
     pub(crate) min_jensen_shannon: f64,
@@ -244,10 +312,14 @@ impl Drift {
         self.with(columns, ColumnKind::Text)
     }
 
-    /// Also compares the scores of this stored model (`NAME@VERSION`,
-    /// `NAME@ALIAS`) on both sides; needs raw rows on both.
-    pub fn prediction(mut self, model: impl Into<String>) -> Self {
-        self.prediction = Some(model.into());
+    /// Also compares a model's predictions on both sides: a store id
+    /// (`"NAME@VERSION"`, `"NAME@ALIAS"`), a model fixture function, or a
+    /// [`ModelHandle`](crate::model::ModelHandle). P(positive) of a binary
+    /// classifier and a regressor's values are compared as numbers, a
+    /// multiclass classifier's predicted class as a category. Needs raw rows
+    /// on both sides.
+    pub fn prediction(mut self, model: impl IntoPredictionModel) -> Self {
+        self.prediction = Some(model.into_prediction_model());
         self
     }
 

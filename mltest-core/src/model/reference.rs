@@ -9,7 +9,8 @@ use polars::prelude::DataFrame;
 
 use super::features::{FeaturePipeline, SparseRow};
 use super::{Model, ModelError};
-use crate::store::{Card, ModelStore, StoredModel, Tensor, Tensors};
+use super::{Predictions, StoredModel, TrainingFacts};
+use crate::store::{Card, ModelStore, Tensor, Tensors};
 
 /// Kind tag of the pipeline JSON in the card.
 pub const KIND: &str = "mltest.reference_logistic.v1";
@@ -50,41 +51,9 @@ impl ReferenceModel {
         })
     }
 
-    /// Rebuilds a model read from the store.
-    pub fn from_stored(stored: StoredModel) -> Result<Self, ModelError> {
-        let fmt = |why: String| ModelError::Format {
-            expected: "reference model",
-            why,
-        };
-        let kind = stored
-            .card
-            .pipeline
-            .get("kind")
-            .and_then(|k| k.as_str())
-            .unwrap_or("none");
-        if kind != KIND {
-            return Err(fmt(format!("pipeline kind is {kind:?}, expected {KIND:?}")));
-        }
-        let pipeline: FeaturePipeline =
-            serde_json::from_value(stored.card.pipeline["features"].clone())
-                .map_err(|e| fmt(format!("pipeline: {e}")))?;
-        let tensor = |name: &str| {
-            stored
-                .tensors
-                .get(name)
-                .and_then(Tensor::to_f64)
-                .ok_or_else(|| fmt(format!("no f64 tensor {name:?}")))
-        };
-        let weights = tensor("weights")?;
-        let intercept = *tensor("intercept")?
-            .first()
-            .ok_or_else(|| fmt("empty intercept".into()))?;
-        ReferenceModel::new(stored.card, pipeline, weights, intercept)
-    }
-
-    /// Loads and rebuilds `id` from a store.
+    /// Loads and rebuilds `id` from a store (`store.load_as::<ReferenceModel>(id)`).
     pub fn load(store: &ModelStore, id: &str) -> Result<Self, ModelError> {
-        ReferenceModel::from_stored(store.load(id)?)
+        store.load_as(id)
     }
 
     /// The feature pipeline.
@@ -126,7 +95,24 @@ impl Model for ReferenceModel {
         &self.card
     }
 
-    fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
+    fn predict(&self, rows: &DataFrame) -> Result<Predictions, ModelError> {
+        self.predict_proba(rows).map(Predictions::Binary)
+    }
+
+    /// The card's facts, with the standard deviations the pipeline
+    /// standardises by (cards saved before the input schema kept them lack them).
+    fn facts(&self) -> TrainingFacts {
+        let mut f = TrainingFacts::from_card(&self.card);
+        for n in &self.pipeline.numeric {
+            f.stds.entry(n.column.clone()).or_insert(n.std);
+        }
+        f
+    }
+}
+
+impl ReferenceModel {
+    /// P(positive) per row.
+    pub fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
         self.card.check_input(rows)?;
         // Featurising is per row and independent: large batches are split
         // across cores in contiguous chunks, so the output order (and every
@@ -160,8 +146,32 @@ impl Model for ReferenceModel {
         }
         Ok(out)
     }
+}
 
-    fn tensors(&self) -> Tensors {
+impl StoredModel for ReferenceModel {
+    const KIND: &'static str = KIND;
+
+    fn from_stored(card: Card, tensors: Tensors) -> Result<Self, ModelError> {
+        let fmt = |why: String| ModelError::Format {
+            expected: "reference model",
+            why,
+        };
+        let pipeline: FeaturePipeline = serde_json::from_value(card.pipeline["features"].clone())
+            .map_err(|e| fmt(format!("pipeline: {e}")))?;
+        let tensor = |name: &str| {
+            tensors
+                .get(name)
+                .and_then(Tensor::to_f64)
+                .ok_or_else(|| fmt(format!("no f64 tensor {name:?}")))
+        };
+        let weights = tensor("weights")?;
+        let intercept = *tensor("intercept")?
+            .first()
+            .ok_or_else(|| fmt("empty intercept".into()))?;
+        ReferenceModel::new(card, pipeline, weights, intercept)
+    }
+
+    fn to_tensors(&self) -> Tensors {
         let mut t = Tensors::new();
         t.insert(
             "weights".into(),

@@ -165,6 +165,7 @@ fn input_schema(frame: &DataFrame, pipeline: &FeaturePipeline) -> Vec<InputColum
             categories: None,
             range: Some((f.min, f.max)),
             nullable: nullable(&f.column),
+            std: Some(f.std),
         });
     }
     for f in &pipeline.categorical {
@@ -174,6 +175,7 @@ fn input_schema(frame: &DataFrame, pipeline: &FeaturePipeline) -> Vec<InputColum
             categories: Some(f.categories.clone()),
             range: None,
             nullable: nullable(&f.column),
+            std: None,
         });
     }
     for c in &pipeline.text.columns {
@@ -183,6 +185,7 @@ fn input_schema(frame: &DataFrame, pipeline: &FeaturePipeline) -> Vec<InputColum
             categories: None,
             range: None,
             nullable: nullable(c),
+            std: None,
         });
     }
     inputs
@@ -243,11 +246,7 @@ pub fn train(
     let weights: Vec<f64> = fitted.params().iter().map(|w| w * sign).collect();
     let intercept = fitted.intercept() * sign;
 
-    let mut card = Card::new(OutputSchema {
-        label: config.label.clone(),
-        classes: vec!["0".into(), "1".into()],
-        positive_class: "1".into(),
-    });
+    let mut card = Card::new(OutputSchema::binary(config.label.clone(), ["0", "1"], "1"));
     card.description = Some(format!(
         "Logistic regression (linfa-logistic, alpha {}, {} iterations max) predicting {:?} from \
          standardised {}, one-hot {} (with an unknown bucket) and {} hashed-text buckets of {}. {}",
@@ -287,7 +286,8 @@ pub fn evaluate(
     label: &str,
 ) -> Result<Evaluation, TrainError> {
     let (rows, y) = labelled(rows, label)?;
-    let predicted = model.predict(&rows)?;
+    let p = super::predict_checked(model, &rows)?;
+    let predicted: Vec<bool> = (0..p.len()).map(|i| p.class_of(i) == Some(1)).collect();
     let correct = predicted.iter().zip(&y).filter(|(p, y)| p == y).count();
     Ok(Evaluation {
         rows: y.len(),

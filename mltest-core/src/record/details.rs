@@ -143,6 +143,8 @@ pub enum Details {
     Robustness(Option<Box<RobustnessDetails>>),
     Slices(Box<SliceReport>),
     Ab(Option<Box<ModelComparison>>),
+    /// An A/B test of two regressors: a paired test on their errors.
+    AbErrors(Option<Box<crate::ab::ErrorComparison>>),
 }
 
 impl Details {
@@ -153,7 +155,7 @@ impl Details {
             Details::Drift(_) => CheckKind::Drift,
             Details::Robustness(_) => CheckKind::Robustness,
             Details::Slices(_) => CheckKind::Slices,
-            Details::Ab(_) => CheckKind::Ab,
+            Details::Ab(_) | Details::AbErrors(_) => CheckKind::Ab,
         }
     }
 }
@@ -168,6 +170,10 @@ pub struct RobustnessDetails {
     /// The measurement: cases, flips, interval, perturbation, throughput,
     /// shrunk examples.
     pub flips: FlipRate,
+    /// How the rate was decided: the rule, the interval at the stated
+    /// confidence, the rounds of an adaptive run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::robust::RateDecision>,
 }
 
 /// A baseline model's violation rate on the same cases.

@@ -224,6 +224,16 @@ fn plots(s: &mut String, r: &Record) {
                 ));
             }
         }
+        Details::AbErrors(Some(c)) => {
+            s.push_str(&svg::interval(
+                "mean error difference B − A with its interval",
+                c.test.mean_difference,
+                c.test.interval.0,
+                c.test.interval.1,
+                &[(0.0, "no difference".into())],
+                passed,
+            ));
+        }
         Details::Drift(Some(report)) => {
             for c in &report.columns {
                 s.push_str(&svg::paired_bars(

@@ -6,36 +6,48 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::perturb::{Cell, NoiseScale, Op, Step, apply_text};
-use crate::model::{Model, ReferenceModel};
+use super::runner::RobustError;
+use crate::model::TrainingFacts;
 
-/// What the runner needs besides the rows: training facts of the model.
-#[derive(Clone, Debug, Default)]
-pub struct TrainingFacts {
-    /// Categories seen in training, per column.
-    pub categories: BTreeMap<String, Vec<String>>,
-    /// Range seen in training, per numeric column (noise is clipped to it).
-    pub ranges: BTreeMap<String, (f64, f64)>,
-    /// Standard deviation in training, per numeric column.
-    pub stds: BTreeMap<String, f64>,
-}
-
-impl TrainingFacts {
-    /// From the reference model's card and pipeline.
-    pub fn of(model: &ReferenceModel) -> Self {
-        let mut f = TrainingFacts::default();
-        for i in &model.card().inputs {
-            if let Some(c) = &i.categories {
-                f.categories.insert(i.name.clone(), c.clone());
+/// Refuses, before any case runs, a step that needs a fact nobody gave:
+/// `noise_std(k)` without the column's training standard deviation, a
+/// category swap without the categories. Filling in a guess (a spread of 1,
+/// no swap at all) would measure a perturbation nobody declared.
+pub(super) fn check_facts(
+    steps: &[Step],
+    facts: &TrainingFacts,
+    model: &str,
+) -> Result<(), RobustError> {
+    let missing = |why: String| {
+        Err(RobustError::Facts {
+            model: model.to_string(),
+            why,
+        })
+    };
+    for step in steps {
+        match step {
+            Step::Noise {
+                column,
+                scale: NoiseScale::TrainingStd(k),
+                ..
+            } if !facts.stds.contains_key(column) => {
+                return missing(format!(
+                    "noise_std({k}) on {column:?} scales by the training standard deviation of                      {column:?}, which the card's input schema does not give (`std` of the input                      column); record it in the card, use an absolute `noise(amount)`, or measure                      the spread of the data (`Trial::facts(&TrainingFacts::from_data(&data))`)"
+                ));
             }
-            if let Some(r) = i.range {
-                f.ranges.insert(i.name.clone(), r);
+            Step::Swap {
+                column,
+                unseen: false,
+                allowed: None,
+            } if facts.categories.get(column).is_none_or(Vec::is_empty) => {
+                return missing(format!(
+                    "swap_category({column:?}) picks another category seen in training, and the                      card's input schema lists none for {column:?} (`categories` of the input                      column); record them in the card, or bound the swap by the data suite with                      `.within(&expectations)` and an `in_set` expectation on {column:?}"
+                ));
             }
+            _ => {}
         }
-        for n in &model.pipeline().numeric {
-            f.stds.insert(n.column.clone(), n.std);
-        }
-        f
     }
+    Ok(())
 }
 
 pub(super) fn cell_at(column: &Column, i: usize) -> Cell {

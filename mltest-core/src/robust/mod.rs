@@ -2,11 +2,15 @@
 //! and what a generated `#[robustness]` test calls.
 
 mod cells;
+mod decision;
+mod judge;
 mod perturb;
 mod runner;
 mod slices;
 
-pub use cells::TrainingFacts;
+pub use crate::model::TrainingFacts;
+pub use decision::{RateDecision, RateOutcome};
+pub use judge::Tolerance;
 pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, Typo, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,

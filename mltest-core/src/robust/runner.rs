@@ -17,10 +17,11 @@ use polars::prelude::*;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
-use super::cells::{TrainingFacts, cell_at, perturb_row, with_cells};
+use super::cells::{cell_at, check_facts, perturb_row, with_cells};
+use super::judge::{Judge, Tolerance};
 use super::perturb::{Cell, Op, Perturb, Step};
 use crate::data::Dataset;
-use crate::model::{Model, ModelError};
+use crate::model::{Model, ModelError, Predictions, TrainingFacts, predict_checked};
 use crate::rng::SplitMix64;
 
 /// What counts as a violation (CheckList's INV and DIR tests).
@@ -37,17 +38,8 @@ pub enum Expect {
 }
 
 impl Expect {
-    /// Whether a case with these probabilities violates the expectation.
-    pub fn violated(self, before: f64, after: f64) -> bool {
-        // A tolerance of 1e-9 keeps rounding noise from counting as movement.
-        match self {
-            Expect::NoFlip => (before >= 0.5) != (after >= 0.5),
-            Expect::NoIncrease => after > before + 1e-9,
-            Expect::NoDecrease => after < before - 1e-9,
-        }
-    }
-
-    /// For reports.
+    /// For reports of a binary classifier (a trial's [`FlipRate::measure`]
+    /// says it for every task).
     pub fn describe(self) -> &'static str {
         match self {
             Expect::NoFlip => "flip rate",
@@ -84,13 +76,19 @@ impl From<CellChange> for (String, String, String) {
     }
 }
 
-/// A flipping case, shrunk: the row before and after, with both probabilities.
+/// A flipping case, shrunk: the row before and after, with the watched
+/// score ([`FlipRate::score`]: P(positive), P(class) or the prediction)
+/// before and after, and for a multiclass model the predicted classes.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FlipExample {
     pub row: u64,
     pub changes: Vec<CellChange>,
     pub p_before: f64,
     pub p_after: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_after: Option<String>,
     /// Shrinking steps accepted.
     pub shrink_steps: usize,
 }
@@ -104,10 +102,26 @@ pub struct FlipRate {
     pub interval: (f64, f64),
     pub seed: u64,
     pub perturbation: String,
+    /// What the rate is of, e.g. "flip rate", "share of predictions that
+    /// moved by more than 0.5".
+    #[serde(default = "flip_rate_measure")]
+    pub measure: String,
+    /// What the examples' `p_before`/`p_after` are: "P(positive)",
+    /// "P(Dresses)", "prediction".
+    #[serde(default = "positive_score")]
+    pub score: String,
     pub examples: Vec<FlipExample>,
     /// Perturbed predictions per second (perturb + features + predict).
     pub throughput: f64,
     pub seconds: f64,
+}
+
+fn flip_rate_measure() -> String {
+    "flip rate".into()
+}
+
+fn positive_score() -> String {
+    "P(positive)".into()
 }
 
 /// Errors of a robustness run (bad data, model, perturbation).
@@ -115,6 +129,17 @@ pub struct FlipRate {
 pub enum RobustError {
     #[error("{0}")]
     Model(#[from] ModelError),
+    /// The test's keys do not fit the model's task (a regressor without a
+    /// tolerance, a direction test on a multiclass model without a class).
+    #[error("{model}: {why}")]
+    Rule { model: String, why: String },
+    /// Every row of the data already ran in earlier rounds.
+    #[error("the data has no rows beyond the {ran} cases already run")]
+    NoMoreRows { ran: usize },
+    /// A perturbation needs a fact (a standard deviation, categories) that
+    /// neither the card nor the test gives.
+    #[error("{model}: {why}")]
+    Facts { model: String, why: String },
     #[error("{0}")]
     Data(String),
     #[error("perturbation: {0}")]
@@ -136,23 +161,22 @@ fn seed_rng(seed: u64) -> TestRng {
 ///
 /// ```
 /// use mltest_core::Dataset;
-/// use mltest_core::model::{Model, ModelError};
+/// use mltest_core::model::{Model, ModelError, Predictions};
 /// use mltest_core::robust::{Expect, Perturb, Trial, noise};
-/// use mltest_core::store::{Card, OutputSchema, Tensors};
+/// use mltest_core::store::{Card, OutputSchema};
 /// use polars::prelude::*;
 ///
 /// /// Positive above 40: noise on Age flips the rows near 40.
 /// struct Over40(Card);
 /// impl Model for Over40 {
 ///     fn card(&self) -> &Card { &self.0 }
-///     fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
+///     fn predict(&self, rows: &DataFrame) -> Result<Predictions, ModelError> {
 ///         let age = rows.column("Age").and_then(|c| c.cast(&DataType::Float64))
 ///             .map_err(|e| ModelError::Input(e.to_string()))?;
-///         Ok(age.f64().unwrap().iter().map(|a| if a.unwrap_or(0.0) > 40.0 { 0.9 } else { 0.1 }).collect())
+///         Ok(Predictions::binary(age.f64().unwrap().iter().map(|a| if a.unwrap_or(0.0) > 40.0 { 0.9 } else { 0.1 }).collect()))
 ///     }
-///     fn tensors(&self) -> Tensors { Tensors::new() }
 /// }
-/// let model = Over40(Card::new(OutputSchema { label: "y".into(), classes: vec!["0".into(), "1".into()], positive_class: "1".into() }));
+/// let model = Over40(Card::new(OutputSchema::binary("y", ["0", "1"], "1")));
 /// let data = Dataset::from_frame("people", df!("Age" => (20..60).map(f64::from).collect::<Vec<_>>()).unwrap());
 /// let perturb = Perturb::new().numeric("Age", noise(3.0));
 /// let rate = Trial::new(&model, &data, &perturb).cases(40).seed(7).expect(Expect::NoFlip).run().unwrap();
@@ -166,20 +190,18 @@ pub struct Trial<'a> {
     model: &'a dyn Model,
     data: &'a Dataset,
     perturb: &'a Perturb,
-    facts: &'a TrainingFacts,
+    /// `None`: the model's own ([`Model::facts`]).
+    facts: Option<&'a TrainingFacts>,
     cases: usize,
     seed: u64,
     examples: usize,
     expect: Expect,
+    class: Option<&'a str>,
+    tolerance: Option<Tolerance>,
+    /// Cases of this seed drawn but not run: an adaptive round runs the
+    /// cases after the ones earlier rounds ran.
+    skip: usize,
 }
-
-/// Training facts of a model that has none to offer (noise is unscaled and
-/// unclipped, swaps use the declared values only).
-static NO_FACTS: TrainingFacts = TrainingFacts {
-    categories: BTreeMap::new(),
-    ranges: BTreeMap::new(),
-    stds: BTreeMap::new(),
-};
 
 /// Step 1: the sampled rows, in sample order.
 struct Sample {
@@ -190,6 +212,8 @@ struct Sample {
     columns: Vec<String>,
     /// Each sampled row's cells of those columns.
     originals: Vec<BTreeMap<String, Cell>>,
+    /// The cells of the skipped cases (their ops are drawn, not run).
+    skipped: Vec<BTreeMap<String, Cell>>,
 }
 
 /// A row's ops as proptest draws them: shrinkable toward a smaller edit.
@@ -202,33 +226,58 @@ struct Cases {
     seconds: f64,
 }
 
-/// Step 3: P(positive) of each sampled row, before and after.
-struct Predictions {
-    before: Vec<f64>,
-    after: Vec<f64>,
+/// Step 3: the predictions of each sampled row, before and after.
+struct Scored {
+    before: Predictions,
+    after: Predictions,
     /// Perturbing plus predicting the perturbed rows: the throughput's time.
     perturbed_seconds: f64,
 }
 
 impl<'a> Trial<'a> {
     /// A trial of `model` on `data` under `perturb`: 500 cases, seed 0, 3
-    /// shrunk examples, [`Expect::NoFlip`], no training facts.
+    /// shrunk examples, [`Expect::NoFlip`], the model's own training facts.
     pub fn new(model: &'a dyn Model, data: &'a Dataset, perturb: &'a Perturb) -> Self {
         Trial {
             model,
             data,
             perturb,
-            facts: &NO_FACTS,
+            facts: None,
             cases: 500,
             seed: 0,
             examples: 3,
             expect: Expect::NoFlip,
+            class: None,
+            tolerance: None,
+            skip: 0,
         }
     }
 
-    /// What training saw (categories, ranges, spreads), which scales noise and picks swaps.
+    /// Runs only the cases after the first `n` of this seed (which are
+    /// drawn, so later cases are the same as in one long run): how
+    /// adaptive rounds add cases without repeating any.
+    pub fn skip(mut self, n: usize) -> Self {
+        self.skip = n;
+        self
+    }
+
+    /// What training saw (categories, ranges, spreads), which scales noise
+    /// and picks swaps, instead of the model's own ([`Model::facts`]), e.g.
+    /// [`TrainingFacts::from_data`].
     pub fn facts(mut self, facts: &'a TrainingFacts) -> Self {
-        self.facts = facts;
+        self.facts = Some(facts);
+        self
+    }
+
+    /// The class whose probability a direction test on a multiclass model watches.
+    pub fn class(mut self, class: &'a str) -> Self {
+        self.class = Some(class);
+        self
+    }
+
+    /// How far a regressor's prediction may move before a case counts.
+    pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.tolerance = Some(tolerance);
         self
     }
 
@@ -259,15 +308,25 @@ impl<'a> Trial<'a> {
     /// Measures the rate.
     pub fn run(&self) -> Result<FlipRate, RobustError> {
         let start = Instant::now();
+        let judge = Judge::new(self.expect, self.model.card(), self.class, self.tolerance)?;
+        let own;
+        let facts = match self.facts {
+            Some(f) => f,
+            None => {
+                own = self.model.facts();
+                &own
+            }
+        };
+        check_facts(self.perturb.steps(), facts, &self.model.card().display_id())?;
         let sample = self.sample()?;
-        let cases = self.perturb_cases(&sample)?;
+        let cases = self.perturb_cases(&sample, facts)?;
         let p = self.predict(&sample, &cases)?;
         let n = sample.rows.len();
         let violated: Vec<usize> = (0..n)
-            .filter(|&i| self.expect.violated(p.before[i], p.after[i]))
+            .filter(|&i| judge.violated(&p.before, i, &p.after, i))
             .collect();
         let flips = violated.len() as u64;
-        let examples = self.shrink(&sample, cases.trees, &p, violated);
+        let examples = self.shrink(&sample, cases.trees, &p, violated, &judge, facts);
         Ok(FlipRate {
             cases: n as u64,
             flips,
@@ -275,6 +334,8 @@ impl<'a> Trial<'a> {
             interval: crate::stats::wilson(flips, n as u64, crate::stats::Z95),
             seed: self.seed,
             perturbation: self.perturb.describe(),
+            measure: judge.describe(),
+            score: judge.score_name(),
             examples,
             throughput: n as f64 / p.perturbed_seconds.max(1e-9),
             seconds: start.elapsed().as_secs_f64(),
@@ -332,7 +393,7 @@ impl<'a> Trial<'a> {
         let sample = frame
             .take(&IdxCa::from_vec("i".into(), rows.clone()))
             .map_err(|e| RobustError::Data(e.to_string()))?;
-        let originals = (0..rows.len())
+        let mut originals: Vec<BTreeMap<String, Cell>> = (0..rows.len())
             .map(|i| {
                 columns
                     .iter()
@@ -345,17 +406,23 @@ impl<'a> Trial<'a> {
                     .collect()
             })
             .collect();
+        let skip = self.skip.min(rows.len());
+        if skip == rows.len() && skip > 0 {
+            return Err(RobustError::NoMoreRows { ran: skip });
+        }
+        let skipped: Vec<_> = originals.drain(..skip).collect();
         Ok(Sample {
-            rows,
-            frame: sample,
+            rows: rows.split_off(skip),
+            frame: sample.slice(skip as i64, usize::MAX),
             columns,
             originals,
+            skipped,
         })
     }
 
     /// Step 2: draws every row's ops from one seeded `TestRunner`, in row
     /// order, and applies them.
-    fn perturb_cases(&self, sample: &Sample) -> Result<Cases, RobustError> {
+    fn perturb_cases(&self, sample: &Sample, facts: &TrainingFacts) -> Result<Cases, RobustError> {
         let steps = self.perturb.steps();
         let n = sample.rows.len();
         let mut runner = TestRunner::new_with_rng(Config::default(), seed_rng(self.seed));
@@ -371,6 +438,19 @@ impl<'a> Trial<'a> {
         let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
         let shared: Vec<BoxedStrategy<Op>> =
             steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
+        // Skipped cases take their draws from the stream, as in one long run.
+        for original in &sample.skipped {
+            if per_row {
+                let strategy: Vec<BoxedStrategy<Op>> = steps
+                    .iter()
+                    .map(|s| s.strategy(original.get(s.column()).unwrap_or(&Cell::Null)))
+                    .collect();
+                strategy.new_tree(&mut runner)
+            } else {
+                shared.new_tree(&mut runner)
+            }
+            .map_err(|e| RobustError::Perturb(e.to_string()))?;
+        }
         let bar = crate::progress::bar(n as u64, "perturbing cases");
         for original in &sample.originals {
             bar.inc(1);
@@ -384,7 +464,7 @@ impl<'a> Trial<'a> {
                 shared.new_tree(&mut runner)
             }
             .map_err(|e| RobustError::Perturb(e.to_string()))?;
-            let row = perturb_row(steps, &tree.current(), original, self.facts);
+            let row = perturb_row(steps, &tree.current(), original, facts);
             for (c, v) in row {
                 if let Some(col) = perturbed_cells.get_mut(&c) {
                     col.push(v);
@@ -403,12 +483,12 @@ impl<'a> Trial<'a> {
     }
 
     /// Step 3: the perturbed rows, then the originals, in one batch each.
-    fn predict(&self, sample: &Sample, cases: &Cases) -> Result<Predictions, RobustError> {
+    fn predict(&self, sample: &Sample, cases: &Cases) -> Result<Scored, RobustError> {
         let start = Instant::now();
-        let after = self.model.predict_proba(&cases.frame)?;
+        let after = predict_checked(self.model, &cases.frame)?;
         let perturbed_seconds = cases.seconds + start.elapsed().as_secs_f64();
-        let before = self.model.predict_proba(&sample.frame)?;
-        Ok(Predictions {
+        let before = predict_checked(self.model, &sample.frame)?;
+        Ok(Scored {
             before,
             after,
             perturbed_seconds,
@@ -422,32 +502,31 @@ impl<'a> Trial<'a> {
         &self,
         sample: &Sample,
         mut trees: Vec<OpsTree>,
-        p: &Predictions,
+        p: &Scored,
         mut telling: Vec<usize>,
+        judge: &Judge,
+        facts: &TrainingFacts,
     ) -> Vec<FlipExample> {
         let steps = self.perturb.steps();
-        telling.sort_by(|a, b| {
-            let da = (p.after[*a] - p.before[*a]).abs();
-            let db = (p.after[*b] - p.before[*b]).abs();
-            db.total_cmp(&da).then(a.cmp(b))
-        });
+        let moved = |i: usize| (judge.score(&p.after, i) - judge.score(&p.before, i)).abs();
+        telling.sort_by(|a, b| moved(*b).total_cmp(&moved(*a)).then(a.cmp(b)));
         telling.truncate(self.examples);
         let mut shrunk = Vec::new();
         for i in telling {
             let row_frame = sample.frame.slice(i as i64, 1);
-            let before_p = p.before[i];
             let original = &sample.originals[i];
-            let still_violates = |ops: &[Op]| -> Option<f64> {
-                let row = perturb_row(steps, ops, original, self.facts);
+            let still_violates = |ops: &[Op]| -> Option<Predictions> {
+                let row = perturb_row(steps, ops, original, facts);
                 let cells: BTreeMap<String, Vec<Cell>> =
                     row.into_iter().map(|(c, v)| (c, vec![v])).collect();
                 let f = with_cells(&row_frame, &cells).ok()?;
-                let p = self.model.predict_proba(&f).ok()?[0];
-                self.expect.violated(before_p, p).then_some(p)
+                let after = predict_checked(self.model, &f).ok()?;
+                judge.violated(&p.before, i, &after, 0).then_some(after)
             };
             let tree = &mut trees[i];
             let mut best = tree.current();
-            let mut best_p = p.after[i];
+            let (mut best_p, mut best_class) =
+                (judge.score(&p.after, i), judge.class_name(&p.after, i));
             let mut accepted = 0;
             // proptest's shrink loop: simplify while the case still fails,
             // complicate back when a simplification makes it pass.
@@ -457,9 +536,10 @@ impl<'a> Trial<'a> {
                     budget -= 1;
                     let candidate = tree.current();
                     let next = match still_violates(&candidate) {
-                        Some(p) => {
+                        Some(after) => {
                             best = candidate;
-                            best_p = p;
+                            best_p = judge.score(&after, 0);
+                            best_class = judge.class_name(&after, 0);
                             accepted += 1;
                             tree.simplify()
                         }
@@ -470,7 +550,7 @@ impl<'a> Trial<'a> {
                     }
                 }
             }
-            let after = perturb_row(steps, &best, original, self.facts);
+            let after = perturb_row(steps, &best, original, facts);
             let changes = sample
                 .columns
                 .iter()
@@ -486,8 +566,10 @@ impl<'a> Trial<'a> {
             shrunk.push(FlipExample {
                 row: u64::from(sample.rows[i]),
                 changes,
-                p_before: p.before[i],
+                p_before: judge.score(&p.before, i),
                 p_after: best_p,
+                class_before: judge.class_name(&p.before, i),
+                class_after: best_class,
                 shrink_steps: accepted,
             });
         }

@@ -40,24 +40,25 @@ pub fn slice_accuracy(
     min_rows: usize,
 ) -> Result<SliceReport, RobustError> {
     let data = |e: PolarsError| RobustError::Data(e.to_string());
-    let labels = rows
-        .column(label)
-        .map_err(data)?
-        .cast(&DataType::Int64)
-        .map_err(data)?;
-    let labels = labels.i64().map_err(data)?.clone();
+    if model.card().output.task == crate::model::Task::Regression {
+        return Err(RobustError::Rule {
+            model: model.card().display_id(),
+            why: "slice accuracy compares predicted classes with labels; it is a regressor".into(),
+        });
+    }
+    let (rows, labels) = crate::ab::class_labels(rows, label, model)
+        .map_err(|e| RobustError::Data(e.to_string()))?;
     let keys = rows
         .column(column)
         .map_err(data)?
         .cast(&DataType::String)
         .map_err(data)?;
     let keys = keys.str().map_err(data)?.clone();
-    let p = model.predict_proba(rows)?;
+    let p = crate::model::predict_checked(model, &rows)?;
     let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut correct, mut total) = (0, 0);
-    for (i, prob) in p.iter().enumerate() {
-        let Some(y) = labels.get(i) else { continue };
-        let ok = usize::from((*prob >= 0.5) == (y == 1));
+    for (i, y) in labels.iter().enumerate() {
+        let ok = usize::from(p.class_of(i) == Some(*y));
         let key = keys
             .get(i)
             .map_or("(missing)".to_string(), |k| format!("{column} == {k:?}"));

@@ -332,3 +332,25 @@ mod tests {
         assert!(close(y.statistic, 0.1) && close(y.p_value, 0.7518296340458492));
     }
 }
+
+/// The outcome of an A/B comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AbVerdict {
+    /// B is significantly better than A.
+    TreatmentBetter,
+    /// B is significantly worse than A.
+    TreatmentWorse,
+    /// No significant difference at alpha.
+    Inconclusive,
+}
+
+impl std::fmt::Display for AbVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AbVerdict::TreatmentBetter => "treatment better",
+            AbVerdict::TreatmentWorse => "treatment worse",
+            AbVerdict::Inconclusive => "inconclusive",
+        })
+    }
+}

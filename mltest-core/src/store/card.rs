@@ -10,6 +10,29 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::data::DType;
 
+/// What a model is for; the card's output schema says which.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Task {
+    /// Two classes: the model gives P(positive class) per row.
+    #[default]
+    Binary,
+    /// More classes: one probability per class and row.
+    Multiclass,
+    /// A number per row.
+    Regression,
+}
+
+impl std::fmt::Display for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Task::Binary => "binary classifier",
+            Task::Multiclass => "multiclass classifier",
+            Task::Regression => "regressor",
+        })
+    }
+}
+
 /// One input column as seen in training.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InputColumn {
@@ -23,17 +46,132 @@ pub struct InputColumn {
     pub range: Option<(f64, f64)>,
     /// Whether training data had missing values here.
     pub nullable: bool,
+    /// Standard deviation seen in training (numeric inputs): what
+    /// `noise_std(k)` scales by.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub std: Option<f64>,
 }
 
-/// What the model produces.
+impl InputColumn {
+    /// A numeric input: the range and standard deviation training saw
+    /// (noise is clipped to the range, `noise_std(k)` scales by the std).
+    ///
+    /// ```
+    /// use mltest_core::store::InputColumn;
+    /// let age = InputColumn::numeric("Age", (18.0, 99.0), 12.3);
+    /// assert_eq!((age.range, age.std), (Some((18.0, 99.0)), Some(12.3)));
+    /// let dept = InputColumn::categorical("Department Name", ["Tops", "Dresses"]);
+    /// assert_eq!(dept.categories.unwrap().len(), 2);
+    /// assert!(InputColumn::text("Review Text").nullable);
+    /// ```
+    pub fn numeric(name: impl Into<String>, range: (f64, f64), std: f64) -> Self {
+        InputColumn {
+            name: name.into(),
+            dtype: DType::Numeric,
+            categories: None,
+            range: Some(range),
+            nullable: false,
+            std: Some(std),
+        }
+    }
+
+    /// A categorical input and the categories training saw (what a swap picks from).
+    pub fn categorical<S: Into<String>>(
+        name: impl Into<String>,
+        categories: impl IntoIterator<Item = S>,
+    ) -> Self {
+        InputColumn {
+            name: name.into(),
+            dtype: DType::Text,
+            categories: Some(categories.into_iter().map(Into::into).collect()),
+            range: None,
+            nullable: true,
+            std: None,
+        }
+    }
+
+    /// A free-text input.
+    pub fn text(name: impl Into<String>) -> Self {
+        InputColumn {
+            name: name.into(),
+            dtype: DType::Text,
+            categories: None,
+            range: None,
+            nullable: true,
+            std: None,
+        }
+    }
+}
+
+/// What the model produces: its task, the label it predicts and, for a
+/// classifier, its classes.
+///
+/// ```
+/// use mltest_core::store::{OutputSchema, Task};
+/// let o = OutputSchema::multiclass("Department Name", ["Bottoms", "Dresses", "Tops"]);
+/// assert_eq!((o.task, o.classes.len()), (Task::Multiclass, 3));
+/// assert_eq!(OutputSchema::regression("Rating").task, Task::Regression);
+/// assert_eq!(OutputSchema::binary("y", ["0", "1"], "1").positive_class, "1");
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OutputSchema {
+    /// Binary, multiclass or regression. Cards written before the field
+    /// existed are binary: the only kind there was.
+    #[serde(default)]
+    pub task: Task,
     /// The label column the model predicts.
     pub label: String,
-    /// Class labels, in the order of the model's internal indices.
+    /// Class labels, in the order of the model's probabilities (empty for a
+    /// regressor).
+    #[serde(default)]
     pub classes: Vec<String>,
-    /// The class whose probability `predict_proba` returns.
+    /// The class whose probability a binary classifier returns (empty otherwise).
+    #[serde(default)]
     pub positive_class: String,
+}
+
+impl OutputSchema {
+    /// A binary classifier of `label` between `classes`, giving P(`positive`).
+    pub fn binary<S: Into<String>>(
+        label: impl Into<String>,
+        classes: [S; 2],
+        positive: impl Into<String>,
+    ) -> Self {
+        OutputSchema {
+            task: Task::Binary,
+            label: label.into(),
+            classes: classes.into_iter().map(Into::into).collect(),
+            positive_class: positive.into(),
+        }
+    }
+
+    /// A multiclass classifier of `label`; probabilities in the order of `classes`.
+    pub fn multiclass<S: Into<String>>(
+        label: impl Into<String>,
+        classes: impl IntoIterator<Item = S>,
+    ) -> Self {
+        OutputSchema {
+            task: Task::Multiclass,
+            label: label.into(),
+            classes: classes.into_iter().map(Into::into).collect(),
+            positive_class: String::new(),
+        }
+    }
+
+    /// A regressor of `label`.
+    pub fn regression(label: impl Into<String>) -> Self {
+        OutputSchema {
+            task: Task::Regression,
+            label: label.into(),
+            classes: Vec::new(),
+            positive_class: String::new(),
+        }
+    }
+
+    /// Position of a class in `classes`.
+    pub fn class_index(&self, class: &str) -> Option<usize> {
+        self.classes.iter().position(|c| c == class)
+    }
 }
 
 /// Identity of the training data.
@@ -115,7 +253,7 @@ impl Card {
     ///
     /// ```
     /// use mltest_core::store::{Card, OutputSchema};
-    /// let card = Card::new(OutputSchema { label: "y".into(), classes: vec!["0".into(), "1".into()], positive_class: "1".into() });
+    /// let card = Card::new(OutputSchema::binary("y", ["0", "1"], "1"));
     /// assert_eq!(card.format, 1);
     /// ```
     pub fn new(output: OutputSchema) -> Self {
@@ -139,6 +277,31 @@ impl Card {
     /// `NAME@VERSION`.
     pub fn id(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// How messages name the model: `NAME@VERSION` once saved, `NAME` for
+    /// a named model not saved yet, else what it predicts.
+    ///
+    /// ```
+    /// use mltest_core::store::{Card, OutputSchema};
+    /// let mut card = Card::new(OutputSchema::regression("Rating"));
+    /// assert_eq!(card.display_id(), "an unsaved regressor of \"Rating\"");
+    /// card.name = "rating".into();
+    /// assert_eq!(card.display_id(), "rating");
+    /// ```
+    pub fn display_id(&self) -> String {
+        match (self.name.is_empty(), self.version) {
+            (true, _) => format!("an unsaved {} of {:?}", self.output.task, self.output.label),
+            (false, 0) => self.name.clone(),
+            (false, _) => self.id(),
+        }
+    }
+
+    /// The model type that wrote the card (`pipeline.kind`, e.g.
+    /// `mltest.reference_logistic.v1`, `mltest.onnx.v1`), which
+    /// `mltest models show` prints and [`load_as`](super::ModelStore::load_as) checks.
+    pub fn kind(&self) -> Option<&str> {
+        self.pipeline.get("kind").and_then(|k| k.as_str())
     }
 
     /// Refuses data that lacks an input column or has another dtype than

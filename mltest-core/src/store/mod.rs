@@ -24,7 +24,7 @@ mod id;
 mod promote;
 mod tensors;
 
-pub use card::{Card, DataFingerprint, Dependencies, InputColumn, OutputSchema};
+pub use card::{Card, DataFingerprint, Dependencies, InputColumn, OutputSchema, Task};
 pub use error::StoreError;
 pub use id::{ModelId, Selector, validate_name};
 pub use promote::{AliasAction, AliasMove, Gate, PROMOTION_GATES, Promote, RecordedCheck};
@@ -44,9 +44,10 @@ use tensors::read_summary;
 const FILE: &str = "model.safetensors";
 const SHA_FILE: &str = "model.safetensors.sha256";
 
-/// A model read from the store, verified.
+/// A version read from the store, verified: its card and tensors, which a
+/// [`StoredModel`](crate::model::StoredModel) type turns back into a model.
 #[derive(Clone, Debug)]
-pub struct StoredModel {
+pub struct StoredVersion {
     pub card: Card,
     pub tensors: Tensors,
     pub path: PathBuf,
@@ -78,7 +79,7 @@ pub struct VersionInfo {
 /// let store = ModelStore::open(dir.path());
 /// let mut tensors = Tensors::new();
 /// tensors.insert("w".into(), Tensor::f64(vec![3], &[0.5, -1.0, 2.0]));
-/// let card = Card::new(OutputSchema { label: "y".into(), classes: vec!["0".into(), "1".into()], positive_class: "1".into() });
+/// let card = Card::new(OutputSchema::binary("y", ["0", "1"], "1"));
 /// let id = store.save("demo", card, &tensors).unwrap();
 /// assert_eq!(id, "demo@1");
 /// let model = store.load("demo@1").unwrap();
@@ -324,7 +325,7 @@ impl ModelStore {
     /// Loads a version by id: the file's sha256 is checked against the one
     /// recorded at save, then the file is parsed (every offset and shape
     /// validated). Nothing in the file is executed.
-    pub fn load(&self, id: &str) -> Result<StoredModel, StoreError> {
+    pub fn load(&self, id: &str) -> Result<StoredVersion, StoreError> {
         let (name, version) = self.resolve(id)?;
         let path = self.path_of(&name, version);
         let bytes = std::fs::read(&path).map_err(StoreError::io(&path))?;
@@ -338,7 +339,7 @@ impl ModelStore {
             });
         }
         let (card, tensors) = decode(&bytes, &path)?;
-        Ok(StoredModel {
+        Ok(StoredVersion {
             card,
             tensors,
             path,

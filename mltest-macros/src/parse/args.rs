@@ -10,6 +10,14 @@ use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::error::Errors;
 
+/// A model as an attribute names it.
+pub enum ModelArg {
+    /// `"NAME@VERSION"`, `"NAME@ALIAS"`, `"NAME"`.
+    Id(LitStr),
+    /// A fixture function returning a model.
+    Fixture(syn::Path),
+}
+
 /// One `key = value` argument, with the spans needed for good errors.
 struct Arg {
     key: syn::Ident,
@@ -134,6 +142,40 @@ impl Args {
                 format!("`{key}` must be a path to a function, e.g. `{key} = my_fixture`"),
             )),
         }
+    }
+
+    /// The value of `key` as a model: a string literal (a store id) or a
+    /// path to a fixture function, if given.
+    pub fn model(&self, key: &str) -> syn::Result<Option<ModelArg>> {
+        match self.find(key) {
+            None => Ok(None),
+            Some(Expr::Lit(ExprLit {
+                lit: Lit::Str(s), ..
+            })) => {
+                let id = s.value();
+                if id.trim().is_empty() {
+                    Err(syn::Error::new(
+                        s.span(),
+                        format!("`{key}` must name a model"),
+                    ))
+                } else {
+                    Ok(Some(ModelArg::Id(s.clone())))
+                }
+            }
+            Some(Expr::Path(p)) => Ok(Some(ModelArg::Fixture(p.path.clone()))),
+            Some(value) => Err(syn::Error::new(
+                value.span(),
+                format!(
+                    "`{key}` is a store id (`{key} = \"NAME@ALIAS\"`) or a fixture function \
+                     returning a model (`{key} = my_model`)"
+                ),
+            )),
+        }
+    }
+
+    /// The span of `key`'s value, if given.
+    pub fn span_of(&self, key: &str) -> Option<Span> {
+        self.find(key).map(Spanned::span)
     }
 
     fn find(&self, key: &str) -> Option<&Expr> {

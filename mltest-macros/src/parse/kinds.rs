@@ -5,7 +5,7 @@
 use syn::LitStr;
 
 use super::Spec;
-use super::args::{Args, required};
+use super::args::{Args, ModelArg, required};
 use super::signature::{Params, Shape};
 
 /// The three attribute macros.
@@ -66,8 +66,14 @@ const ROBUSTNESS: Spec = Spec {
     keys: &[
         "reason",
         "max_flip_rate",
+        "max_change_rate",
         "model",
         "cases",
+        "budget",
+        "confidence",
+        "class",
+        "tolerance",
+        "relative_tolerance",
         "data",
         "seed",
         "examples",
@@ -97,16 +103,23 @@ pub enum Details {
 
 /// The keys of a `#[robustness]`, checked and with their defaults.
 pub struct Robustness {
+    /// `max_flip_rate`, or `max_change_rate` (the same, for regressors).
     pub max_flip_rate: f64,
-    /// `NAME@VERSION`, `NAME@ALIAS`, or `NAME` (its champion).
-    pub model: LitStr,
+    /// A store id or a fixture function.
+    pub model: ModelArg,
     pub cases: usize,
+    /// `cases = "auto", budget = N`.
+    pub budget: Option<usize>,
+    pub confidence: Option<f64>,
+    pub class: Option<LitStr>,
+    /// The amount and whether it is relative.
+    pub tolerance: Option<(f64, bool)>,
     /// The rows to perturb; `None`: the data the model's card names.
     pub data: Option<syn::Path>,
     pub seed: Option<u64>,
     pub examples: usize,
     pub expect: Expect,
-    pub baseline: Option<LitStr>,
+    pub baseline: Option<ModelArg>,
     pub margin: f64,
 }
 
@@ -143,34 +156,85 @@ fn data(args: &Args) -> syn::Result<Details> {
 }
 
 fn robustness(args: &Args) -> syn::Result<Robustness> {
-    let max_flip_rate = required(
-        args.lit_f64("max_flip_rate"),
-        "#[robustness] needs `max_flip_rate = ...`: the largest share of flipped predictions that passes",
-    )
-    .and_then(|(x, span)| {
-        if (0.0..=1.0).contains(&x) {
-            Ok(x)
-        } else {
-            Err(syn::Error::new(
+    let rate = |key: &str| {
+        args.lit_f64(key).and_then(|found| match found {
+            Some((x, span)) if !(0.0..=1.0).contains(&x) => Err(syn::Error::new(
                 span,
-                format!("`max_flip_rate` is a share of cases, in [0, 1]; got {x}"),
-            ))
-        }
-    });
+                format!("`{key}` is a share of cases, in [0, 1]; got {x}"),
+            )),
+            other => Ok(other.map(|(x, _)| x)),
+        })
+    };
+    let max_flip_rate = match (rate("max_flip_rate"), rate("max_change_rate")) {
+        (Ok(Some(_)), Ok(Some(_))) => Err(syn::Error::new(
+            args.span_of("max_change_rate")
+                .unwrap_or_else(proc_macro2::Span::call_site),
+            "give `max_flip_rate` (classifiers) or `max_change_rate` (regressors), not both",
+        )),
+        (Ok(Some(x)), Ok(None)) | (Ok(None), Ok(Some(x))) => Ok(x),
+        (Ok(None), Ok(None)) => Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "#[robustness] needs `max_flip_rate = ...`: the largest share of flipped predictions \
+             that passes (`max_change_rate` for a regressor, with `tolerance`)",
+        )),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
     let model = required(
-        args.lit_str("model"),
-        "#[robustness] needs `model = \"NAME@VERSION\"` (or NAME@ALIAS, or NAME for its champion)",
-    )
-    .and_then(|m| {
-        if m.value().trim().is_empty() {
-            Err(syn::Error::new(m.span(), "`model` must name a model"))
-        } else {
-            Ok(m)
+        args.model("model"),
+        "#[robustness] needs `model = \"NAME@VERSION\"` (or NAME@ALIAS, or NAME for its champion), \
+         or `model = my_model`, a fixture function returning your model",
+    );
+    // `cases = "auto"` runs rounds; then `budget` caps them.
+    let auto = matches!(args.lit_str("cases"), Ok(Some(s)) if s.value() == "auto");
+    let cases = if auto {
+        Ok(100)
+    } else {
+        match args.lit_usize("cases") {
+            Ok(Some((0, span))) => Err(syn::Error::new(span, "`cases` must be at least 1")),
+            Err(e) => Err(syn::Error::new(
+                e.span(),
+                "`cases` is a number of cases, or \"auto\" (rounds until a sequential test decides, with `budget`)",
+            )),
+            other => other.map(|found| found.map_or(1000, |(n, _)| n)),
         }
-    });
-    let cases = match args.lit_usize("cases") {
-        Ok(Some((0, span))) => Err(syn::Error::new(span, "`cases` must be at least 1")),
-        other => other.map(|found| found.map_or(1000, |(n, _)| n)),
+    };
+    let budget = match (auto, args.lit_usize("budget")) {
+        (_, Err(e)) => Err(e),
+        (true, Ok(None)) => Ok(Some(10_000)),
+        (true, Ok(Some((b, span)))) if b < 100 => Err(syn::Error::new(
+            span,
+            "`budget` is the most cases the rounds may run; at least 100",
+        )),
+        (true, Ok(Some((b, _)))) => Ok(Some(b)),
+        (false, Ok(Some((_, span)))) => Err(syn::Error::new(
+            span,
+            "`budget` caps adaptive rounds: use it with `cases = \"auto\"`",
+        )),
+        (false, Ok(None)) => Ok(None),
+    };
+    let confidence = match args.lit_f64("confidence") {
+        Ok(Some((c, span))) if !(c > 0.5 && c < 1.0) => Err(syn::Error::new(
+            span,
+            format!("`confidence` is a probability in (0.5, 1), e.g. 0.95; got {c}"),
+        )),
+        other => other.map(|found| found.map(|(c, _)| c)),
+    };
+    let class = args.lit_str("class");
+    let tolerance = match (
+        args.lit_f64("tolerance"),
+        args.lit_f64("relative_tolerance"),
+    ) {
+        (Ok(Some(_)), Ok(Some((_, span)))) => Err(syn::Error::new(
+            span,
+            "give `tolerance` (absolute) or `relative_tolerance`, not both",
+        )),
+        (Ok(Some((t, span))), Ok(None)) | (Ok(None), Ok(Some((t, span)))) if !(t >= 0.0) => {
+            Err(syn::Error::new(span, "a tolerance is a number >= 0"))
+        }
+        (Ok(Some((t, _))), Ok(None)) => Ok(Some((t, false))),
+        (Ok(None), Ok(Some((t, _)))) => Ok(Some((t, true))),
+        (Ok(None), Ok(None)) => Ok(None),
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let examples = args
         .lit_usize("examples")
@@ -193,10 +257,10 @@ fn robustness(args: &Args) -> syn::Result<Robustness> {
             )),
         },
     });
-    let baseline = match args.lit_str("baseline") {
-        Ok(Some(b)) if !b.value().contains('@') => Err(syn::Error::new(
+    let baseline = match args.model("baseline") {
+        Ok(Some(ModelArg::Id(b))) if !b.value().contains('@') => Err(syn::Error::new(
             b.span(),
-            "`baseline` is a model id: NAME@VERSION or NAME@ALIAS",
+            "`baseline` is a model id (NAME@VERSION or NAME@ALIAS) or a fixture function",
         )),
         other => other,
     };
@@ -211,6 +275,10 @@ fn robustness(args: &Args) -> syn::Result<Robustness> {
         max_flip_rate,
         model,
         cases,
+        budget,
+        confidence,
+        class,
+        tolerance,
         examples,
         seed,
         data,
@@ -222,6 +290,10 @@ fn robustness(args: &Args) -> syn::Result<Robustness> {
         max_flip_rate,
         model,
         cases,
+        budget,
+        confidence,
+        class,
+        tolerance,
         data,
         seed,
         examples,

@@ -19,6 +19,7 @@ mod site;
 use proc_macro2::TokenStream;
 use syn::ItemFn;
 
+pub use args::ModelArg;
 pub use kinds::{Attr, Details, Expect, Robustness};
 pub use site::{Severity, Site};
 

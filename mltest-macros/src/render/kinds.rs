@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::Kind;
-use crate::parse::{Check, Details, Expect, Fixture, Robustness};
+use crate::parse::{Check, Details, Expect, Fixture, ModelArg, Robustness};
 
 pub(super) fn kind(check: &Check) -> Kind {
     match &check.details {
@@ -102,7 +102,18 @@ fn robustness(check: &Check, r: &Robustness) -> Kind {
         None => quote!(::core::option::Option::None),
     };
     let seed = option(r.seed.map(|n| quote!(#n)));
-    let baseline = option(r.baseline.as_ref().map(|b| quote!(#b)));
+    let model = model_ref(&r.model);
+    let baseline = option(r.baseline.as_ref().map(model_ref));
+    let budget = option(r.budget.map(|n| quote!(#n)));
+    let confidence = option(r.confidence.map(|c| quote!(#c)));
+    let class = option(r.class.as_ref().map(|c| quote!(#c)));
+    let tolerance = option(r.tolerance.map(|(t, relative)| {
+        if relative {
+            quote!(::mltest::__private::Tolerance::Relative(#t))
+        } else {
+            quote!(::mltest::__private::Tolerance::Absolute(#t))
+        }
+    }));
     let expect = match r.expect {
         Expect::NoFlip => quote!(::mltest::__private::Expect::NoFlip),
         Expect::NoIncrease => quote!(::mltest::__private::Expect::NoIncrease),
@@ -110,7 +121,7 @@ fn robustness(check: &Check, r: &Robustness) -> Kind {
     };
     // A test that expects to fail is a demonstration; the pipeline skips it.
     let expect_failure = check.site.attrs.should_panic.is_some();
-    let (max_flip_rate, cases, model) = (r.max_flip_rate, r.cases, &r.model);
+    let (max_flip_rate, cases) = (r.max_flip_rate, r.cases);
     let (examples, margin) = (r.examples, r.margin);
     Kind {
         descriptor_ty: quote!(::mltest::__private::RobustnessCheck),
@@ -120,7 +131,11 @@ fn robustness(check: &Check, r: &Robustness) -> Kind {
         fields: quote! {
             max_flip_rate: #max_flip_rate,
             cases: #cases,
+            budget: #budget,
+            confidence: #confidence,
             model: #model,
+            class: #class,
+            tolerance: #tolerance,
             data: #data,
             seed: #seed,
             examples: #examples,
@@ -132,6 +147,23 @@ fn robustness(check: &Check, r: &Robustness) -> Kind {
         },
         body_fn,
         body_lints: quote!(#[allow(non_snake_case)]),
+    }
+}
+
+/// A store id, or a fixture run once per test binary through `shared`.
+/// The fixture's call is spanned on its path: a function that returns no
+/// model points there.
+fn model_ref(m: &ModelArg) -> TokenStream {
+    match m {
+        ModelArg::Id(id) => quote!(::mltest::__private::ModelRef::Id(#id)),
+        ModelArg::Fixture(path) => {
+            let name = quote!(#path).to_string().replace(' ', "");
+            let call = quote_spanned!(path.span()=> ::mltest::__private::shared_model(#path));
+            quote!(::mltest::__private::ModelRef::Fixture {
+                name: #name,
+                load: || #call,
+            })
+        }
     }
 }
 

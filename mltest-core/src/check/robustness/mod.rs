@@ -12,11 +12,16 @@ use std::time::Instant;
 
 use super::Site;
 use crate::data::{DataError, DataInfo, DataSource, load_cached};
-use crate::model::{ModelError, ReferenceModel};
+use crate::model::{ModelError, ModelHandle, ModelRef};
 use crate::record::{Baseline, Details, Record, RobustnessDetails, Threshold};
-use crate::robust::{Expect, FlipRate, Perturb, RobustError, TrainingFacts, Trial};
-use crate::store::{ModelStore, StoreError};
+use crate::robust::{
+    Expect, FlipRate, Perturb, RateDecision, RateOutcome, RobustError, Tolerance, Trial,
+};
+use crate::store::ModelStore;
+
+mod decide;
 use crate::text::{fig, thousands};
+use decide::measure;
 
 /// A `#[robustness]` function as the macro registers it.
 #[derive(Debug)]
@@ -25,9 +30,21 @@ pub struct RobustnessCheck {
     /// libtest attributes.
     pub site: Site,
     pub max_flip_rate: f64,
+    /// Cases to run; with `budget`, the first round's size.
     pub cases: usize,
-    /// `NAME@VERSION`, `NAME@ALIAS`, or `NAME` (its `champion`).
-    pub model: &'static str,
+    /// `cases = "auto", budget = N`: run rounds until an always-valid
+    /// sequential test decides, at most `N` cases.
+    pub budget: Option<usize>,
+    /// `confidence = 0.95`: pass only when the interval's upper bound is
+    /// under the maximum, fail only when its lower bound is over it; else
+    /// inconclusive. `None`: the point estimate decides.
+    pub confidence: Option<f64>,
+    /// The model under test: a fixture or a store id.
+    pub model: ModelRef,
+    /// The class a direction test on a multiclass model watches.
+    pub class: Option<&'static str>,
+    /// How far a regressor's prediction may move.
+    pub tolerance: Option<Tolerance>,
     /// The rows to perturb; `None` reads the data the model was trained on
     /// (the path in its card).
     pub data: Option<fn() -> DataSource>,
@@ -37,8 +54,8 @@ pub struct RobustnessCheck {
     pub expect_failure: bool,
     /// What counts as a violation (default: a flipped label).
     pub expect: Expect,
-    /// A version to compare with on the same cases.
-    pub baseline: Option<&'static str>,
+    /// A model to compare with on the same cases.
+    pub baseline: Option<ModelRef>,
     /// How much worse than the baseline the model may be.
     pub margin: f64,
     pub body: fn(Perturb) -> Perturb,
@@ -56,13 +73,9 @@ pub fn registered_robustness_checks() -> Vec<&'static RobustnessCheck> {
 }
 
 impl RobustnessCheck {
-    /// The model id, `NAME` meaning `NAME@champion`.
+    /// The model's name before it loads (`NAME` of an id meaning `NAME@champion`).
     pub fn model_id(&self) -> String {
-        if self.model.contains('@') {
-            self.model.to_string()
-        } else {
-            format!("{}@champion", self.model)
-        }
+        self.model.name()
     }
 
     /// `MLTEST_SEED`, else the attribute's `seed`, else a hash of the
@@ -85,13 +98,7 @@ impl RobustnessCheck {
 /// Why a robustness check (or its baseline) could not be measured.
 #[derive(Debug, thiserror::Error)]
 pub enum RobustnessCheckError {
-    /// The store has no such model, or its file does not verify.
-    #[error("model: {source}")]
-    Store {
-        model: String,
-        source: Box<StoreError>,
-    },
-    /// The stored model does not load as the reference model.
+    /// The model (a fixture or a store id) did not load.
     #[error("model: {source}")]
     Model {
         model: String,
@@ -138,6 +145,8 @@ pub struct RobustnessRun {
     pub max_flip_rate: f64,
     pub data: Option<DataInfo>,
     pub result: Result<FlipRate, RobustnessCheckError>,
+    /// How the rate was decided (present when the measurement ran).
+    pub decision: Option<RateDecision>,
     pub expect: Expect,
     /// The baseline's id and its rate on the same cases.
     pub baseline: Option<BaselineRun>,
@@ -146,10 +155,12 @@ pub struct RobustnessRun {
 }
 
 impl RobustnessRun {
-    /// Flip rate within the bound (and the run worked).
+    /// Flip rate within the bound (decided so at the stated confidence),
+    /// no worse than the baseline allows, and the run worked.
     pub fn passed(&self) -> bool {
-        let within = matches!(&self.result, Ok(r) if r.rate <= self.max_flip_rate);
+        let within = matches!(&self.decision, Some(d) if d.outcome == RateOutcome::Pass);
         within
+            && self.result.is_ok()
             && match (&self.baseline, &self.result) {
                 (None, _) => true,
                 (Some(BaselineRun { result: Ok(b), .. }), Ok(r)) => r.rate <= b.rate + self.margin,
@@ -157,9 +168,18 @@ impl RobustnessRun {
             }
     }
 
-    /// `None` when the measurement could not run, else whether it passed.
+    /// `None` when the measurement could not run or did not decide
+    /// (inconclusive), else whether it passed.
     fn decided(&self) -> Option<bool> {
-        self.result.as_ref().ok().map(|_| self.passed())
+        match &self.decision {
+            Some(d) if d.outcome == RateOutcome::Inconclusive => None,
+            _ => self.result.as_ref().ok().map(|_| self.passed()),
+        }
+    }
+
+    /// The interval straddled the maximum: neither pass nor fail.
+    pub fn inconclusive(&self) -> bool {
+        matches!(&self.decision, Some(d) if d.outcome == RateOutcome::Inconclusive)
     }
 
     /// True when the test panics: the run failed (or could not run) and
@@ -170,7 +190,13 @@ impl RobustnessRun {
 
     /// The report: what was expected, what was seen, the minimal flips, how to rerun.
     pub fn report(&self) -> String {
-        let verdict = if self.passed() { "passed" } else { "failed" };
+        let verdict = if self.passed() {
+            "passed"
+        } else if self.inconclusive() {
+            "inconclusive"
+        } else {
+            "failed"
+        };
         let mut s = format!(
             "robustness `{}` {verdict}\n  reason:   {}\n",
             self.site.name, self.site.reason
@@ -180,7 +206,7 @@ impl RobustnessRun {
             Ok(r) => {
                 s.push_str(&format!(
                     "  check:    {} <= {} under {}\n",
-                    self.expect.describe(),
+                    r.measure,
                     fig(self.max_flip_rate),
                     r.perturbation
                 ));
@@ -192,6 +218,9 @@ impl RobustnessRun {
                     fig(r.interval.0),
                     fig(r.interval.1)
                 ));
+                if let Some(d) = self.decision.as_ref().filter(|d| d.confidence.is_some()) {
+                    s.push_str(&format!("  verdict:  {}\n", d.describe()));
+                }
                 if let Some(BaselineRun { model: id, result }) = &self.baseline {
                     match result {
                         Ok(b) => s.push_str(&format!(
@@ -211,9 +240,13 @@ impl RobustnessRun {
                         thousands(r.flips)
                     ));
                     for e in &r.examples {
+                        let classes = match (&e.class_before, &e.class_after) {
+                            (Some(b), Some(a)) => format!(" (class {b} → {a})"),
+                            _ => String::new(),
+                        };
                         s.push_str(&format!(
-                            "    row {}: P(positive) {:.3} → {:.3}\n",
-                            e.row, e.p_before, e.p_after
+                            "    row {}: {} {:.3} → {:.3}{classes}\n",
+                            e.row, r.score, e.p_before, e.p_after
                         ));
                         for crate::robust::CellChange {
                             column: col,
@@ -266,6 +299,7 @@ impl RobustnessRun {
                 expect: self.expect,
                 baseline,
                 flips: r.clone(),
+                decision: self.decision.clone(),
             })
         });
         let report = self.report();
@@ -325,8 +359,10 @@ pub fn evaluate_robustness(check: &RobustnessCheck) -> RobustnessRun {
     evaluate_robustness_on(check, &ModelStore::from_env(), None)
 }
 
-/// Runs a check on another model (e.g. a freshly trained version) from a
-/// given store, without panicking.
+/// Runs a check on another model (e.g. a freshly trained version `model`)
+/// from a given store, without panicking. The model under test, like any
+/// model, comes through [`ModelRef::resolve`]: the built-in reference model
+/// takes the path users' models take.
 pub fn evaluate_robustness_on(
     check: &RobustnessCheck,
     store: &ModelStore,
@@ -334,19 +370,25 @@ pub fn evaluate_robustness_on(
 ) -> RobustnessRun {
     use RobustnessCheckError as E;
     let start = Instant::now();
-    let mut model_id = model.map_or_else(|| check.model_id(), str::to_string);
-    let (mut model_sha256, mut data_info, mut baseline) = (None, None, None);
+    let mut model_id = model.map_or_else(|| check.model.name(), str::to_string);
+    let (mut model_sha256, mut data_info, mut baseline, mut decision) = (None, None, None, None);
     let result = (|| -> Result<FlipRate, RobustnessCheckError> {
-        let stored = store.load(&model_id).map_err(|source| E::Store {
+        // The pipeline's candidate is an id it just saved into `store`.
+        let handle = match model {
+            Some(id) => crate::model::from_store_at(store, id),
+            None => check.model.resolve(store),
+        }
+        .map_err(|source| E::Model {
             model: model_id.clone(),
             source: Box::new(source),
         })?;
-        model_id = stored.card.id();
-        model_sha256 = Some(stored.sha256.clone());
+        model_id = handle.id.clone();
+        model_sha256 = handle.sha256.clone();
         let source = match check.data {
             Some(f) => f(),
-            None => match stored
-                .card
+            None => match handle
+                .model
+                .card()
                 .training_data
                 .as_ref()
                 .map(|d| PathBuf::from(&d.source))
@@ -360,39 +402,43 @@ pub fn evaluate_robustness_on(
                 }
             },
         };
-        let model = ReferenceModel::from_stored(stored).map_err(|source| E::Model {
-            model: model_id.clone(),
-            source: Box::new(source),
-        })?;
         let data = load_cached(&source).map_err(E::Data)?;
         data_info = Some(data.info().clone());
         let perturb = std::panic::catch_unwind(|| (check.body)(Perturb::new()))
             .map_err(|_| E::BodyPanicked)?;
-        let measure = |m: &ReferenceModel| {
-            Trial::new(m, &data, &perturb)
-                .facts(&TrainingFacts::of(m))
-                .cases(check.cases())
+        let trial = |m: &ModelHandle, skip: usize, cases: usize| {
+            let mut t = Trial::new(&*m.model, &data, &perturb)
+                .cases(cases)
+                .skip(skip)
                 .seed(check.seed())
                 .examples(check.examples)
-                .expect(check.expect)
-                .run()
-                .map_err(E::from)
+                .expect(check.expect);
+            if let Some(c) = check.class {
+                t = t.class(c);
+            }
+            if let Some(tol) = check.tolerance {
+                t = t.tolerance(tol);
+            }
+            t.run().map_err(E::from)
         };
-        let result = measure(&model);
+        let (result, decided) = measure(check, |skip, n| trial(&handle, skip, n))?;
+        decision = Some(decided);
         if let Some(b) = check.baseline {
             // The same seed and cases: the difference is the models', not the sample's.
-            let result = ReferenceModel::load(store, b)
+            let name = b.name();
+            let result = b
+                .resolve(store)
                 .map_err(|source| E::Baseline {
-                    model: b.to_string(),
+                    model: name.clone(),
                     source: Box::new(source),
                 })
-                .and_then(|m| measure(&m));
+                .and_then(|m| trial(&m, 0, result.cases as usize));
             baseline = Some(BaselineRun {
-                model: b.to_string(),
+                model: name,
                 result,
             });
         }
-        result
+        Ok(result)
     })();
     RobustnessRun {
         site: check.site,
@@ -401,6 +447,7 @@ pub fn evaluate_robustness_on(
         max_flip_rate: check.max_flip_rate,
         data: data_info,
         result,
+        decision,
         expect: check.expect,
         baseline,
         margin: check.margin,

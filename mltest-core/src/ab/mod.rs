@@ -21,30 +21,18 @@
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::model::{Model, ModelError};
+use crate::model::{Model, ModelError, Task, predict_checked};
+
+mod labels;
+mod regression;
+mod traffic;
+
 use crate::stats::McNemarTest;
+pub(crate) use labels::class_labels;
+pub use regression::{ErrorComparison, ErrorOptions, compare_regressors};
+pub use traffic::{Arm, Require, TrafficResult, TrafficTest, assign, sample_size};
 
-/// The outcome of an A/B comparison.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AbVerdict {
-    /// B is significantly better than A.
-    TreatmentBetter,
-    /// B is significantly worse than A.
-    TreatmentWorse,
-    /// No significant difference at alpha.
-    Inconclusive,
-}
-
-impl std::fmt::Display for AbVerdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AbVerdict::TreatmentBetter => "treatment better",
-            AbVerdict::TreatmentWorse => "treatment worse",
-            AbVerdict::Inconclusive => "inconclusive",
-        })
-    }
-}
+pub use crate::stats::AbVerdict;
 
 fn verdict(p: f64, diff: f64, alpha: f64) -> AbVerdict {
     if p < alpha && diff > 0.0 {
@@ -278,39 +266,48 @@ pub fn compare_models_with(
     label: &str,
     options: CompareOptions,
 ) -> Result<ModelComparison, AbError> {
-    use polars::prelude::DataType;
     let err = |why: String| AbError::Label {
         label: label.to_string(),
         why,
     };
-    let col = data.column(label).map_err(|_| {
-        err(format!(
-            "not found; columns: {}",
-            crate::data::column_names(data)
-        ))
-    })?;
-    let mask = col.is_not_null();
-    let rows = data.filter(&mask).map_err(|e| err(e.to_string()))?;
-    let y = rows
-        .column(label)
-        .and_then(|c| c.cast(&DataType::Float64))
-        .map_err(|e| err(format!("is not 0/1: {e}")))?;
-    let y: Vec<bool> = y
-        .f64()
-        .map_err(|e| err(e.to_string()))?
-        .iter()
-        .map(|v| v == Some(1.0))
-        .collect();
+    let (rows, y) = class_labels(data, label, a.1)?;
     if y.is_empty() {
         return Err(AbError::Empty);
     }
+    let task = a.1.card().output.task;
+    if task == Task::Regression || b.1.card().output.task != task {
+        return Err(err(format!(
+            "McNemar compares two classifiers of one task; {} is a {} and {} a {}{}",
+            a.0,
+            task,
+            b.0,
+            b.1.card().output.task,
+            if task == Task::Regression {
+                " (compare regressors with compare_regressors)"
+            } else {
+                ""
+            }
+        )));
+    }
+    if a.1.card().output.classes != b.1.card().output.classes {
+        return Err(err(format!(
+            "{} and {} predict different classes ({} vs {})",
+            a.0,
+            b.0,
+            a.1.card().output.classes.join(", "),
+            b.1.card().output.classes.join(", ")
+        )));
+    }
     let predict = |(name, m): (&str, &dyn Model)| {
-        m.predict(&rows).map_err(|source| AbError::Model {
-            model: name.to_string(),
-            source: Box::new(source),
-        })
+        predict_checked(m, &rows)
+            .map(|p| (0..p.len()).map(|i| p.class_of(i)).collect::<Vec<_>>())
+            .map_err(|source| AbError::Model {
+                model: name.to_string(),
+                source: Box::new(source),
+            })
     };
     let (pa, pb) = (predict(a)?, predict(b)?);
+    let y: Vec<Option<usize>> = y.into_iter().map(Some).collect();
     let (mut a_right, mut only_a, mut only_b) = (0u64, 0u64, 0u64);
     for ((&t, &x), &z) in y.iter().zip(&pa).zip(&pb) {
         let (ra, rb) = (x == t, z == t);
@@ -327,232 +324,4 @@ pub fn compare_models_with(
         only_b,
         options,
     ))
-}
-
-/// The arm a request goes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Arm {
-    Control,
-    Treatment,
-}
-
-/// Deterministic assignment: sha256 of `salt:request_id` read as a uniform
-/// number in [0, 1); below `treatment_share` goes to treatment. The same id
-/// always lands in the same arm, and a new salt reshuffles for a new test.
-///
-/// ```
-/// use mltest_core::ab::{assign, Arm};
-/// let arms: Vec<Arm> = (0..10_000).map(|i| assign(&format!("user-{i}"), 0.2, "exp-1")).collect();
-/// let treated = arms.iter().filter(|a| **a == Arm::Treatment).count();
-/// assert!((1_850..=2_150).contains(&treated));
-/// assert_eq!(assign("user-7", 0.2, "exp-1"), arms[7]);
-/// ```
-pub fn assign(request_id: &str, treatment_share: f64, salt: &str) -> Arm {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{salt}:{request_id}").as_bytes());
-    let mut top = [0u8; 8];
-    top.copy_from_slice(&digest[..8]);
-    let u = (u64::from_be_bytes(top) >> 11) as f64 / (1u64 << 53) as f64;
-    if u < treatment_share {
-        Arm::Treatment
-    } else {
-        Arm::Control
-    }
-}
-
-/// A live split's success counts per arm.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrafficTest {
-    pub control_successes: u64,
-    pub control_n: u64,
-    pub treatment_successes: u64,
-    pub treatment_n: u64,
-    pub alpha: f64,
-}
-
-/// The result of a [`TrafficTest`].
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TrafficResult {
-    pub control_rate: f64,
-    pub treatment_rate: f64,
-    /// treatment − control.
-    pub lift: f64,
-    pub lift_low: f64,
-    pub lift_high: f64,
-    /// lift / control rate.
-    pub relative_lift: f64,
-    /// z of treatment vs control (pooled variance).
-    pub z: f64,
-    pub p_value: f64,
-    pub verdict: AbVerdict,
-}
-
-impl TrafficTest {
-    /// Decides the test.
-    ///
-    /// ```
-    /// use mltest_core::ab::{AbVerdict, TrafficTest};
-    /// let r = TrafficTest { control_successes: 120, control_n: 1000,
-    ///     treatment_successes: 150, treatment_n: 1000, alpha: 0.05 }.decide();
-    /// assert_eq!(r.verdict, AbVerdict::TreatmentBetter); // p = 0.0496
-    /// assert!((r.lift - 0.03).abs() < 1e-12);
-    /// ```
-    pub fn decide(&self) -> TrafficResult {
-        let (x1, n1, x2, n2) = (
-            self.treatment_successes,
-            self.treatment_n,
-            self.control_successes,
-            self.control_n,
-        );
-        let (z, p) = crate::stats::two_proportion_z(x1, n1, x2, n2);
-        let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
-        let lift = p1 - p2;
-        let se = (p1 * (1.0 - p1) / n1 as f64 + p2 * (1.0 - p2) / n2 as f64).sqrt();
-        let zz = z_two_sided(self.alpha);
-        TrafficResult {
-            control_rate: p2,
-            treatment_rate: p1,
-            lift,
-            lift_low: lift - zz * se,
-            lift_high: lift + zz * se,
-            relative_lift: lift / p2,
-            z,
-            p_value: p,
-            verdict: verdict(p, lift, self.alpha),
-        }
-    }
-}
-
-/// Rows needed in the control arm to detect a change of the success rate
-/// from `base` to `base + mde` with the given power, two-sided at `alpha`,
-/// with `ratio` treatment rows per control row: statsmodels'
-/// `NormalIndPower().solve_power(proportion_effectsize(base + mde, base),
-/// alpha=alpha, power=power, ratio=ratio)` (not rounded up).
-///
-/// ```
-/// let n = mltest_core::ab::sample_size(0.12, 0.03, 0.05, 0.8, 1.0);
-/// assert!((n - 2030.97).abs() < 0.01); // statsmodels: 2030.9748…
-/// ```
-pub fn sample_size(base: f64, mde: f64, alpha: f64, power: f64, ratio: f64) -> f64 {
-    let h = ((base + mde).sqrt().asin() - base.sqrt().asin()).abs() * 2.0;
-    let normal = Normal::standard();
-    let crit = normal.inverse_cdf(1.0 - alpha / 2.0);
-    let power_at = |n1: f64| {
-        let n = 1.0 / (1.0 / n1 + 1.0 / (n1 * ratio));
-        let d = h * n.sqrt();
-        normal.sf(crit - d) + normal.cdf(-crit - d)
-    };
-    // Power grows with n: bisection on a bracket.
-    let (mut lo, mut hi) = (1e-6f64, 1.0f64);
-    while power_at(hi) < power {
-        hi *= 2.0;
-        if hi > 1e15 {
-            return f64::INFINITY;
-        }
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if power_at(mid) < power {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-/// What an A/B test asserts about the treatment (B).
-///
-/// ```
-/// use mltest_core::ab::Require;
-/// assert_eq!(Require::NotWorse.describe(), "treatment not worse");
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Require {
-    /// Fails only when B is significantly worse (a candidate may ship when
-    /// it is no worse).
-    NotWorse,
-    /// Fails unless B is significantly better.
-    Better,
-}
-
-impl Require {
-    /// The requirement as reports print it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Require::NotWorse => "treatment not worse",
-            Require::Better => "treatment better",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // statsmodels: NormalIndPower().solve_power(proportion_effectsize(0.15, 0.12),
-    //              alpha=0.05, power=0.8, ratio=1.0) = 2030.9748051289835
-    #[test]
-    fn sample_size_matches_statsmodels() {
-        let n = sample_size(0.12, 0.03, 0.05, 0.8, 1.0);
-        assert!((n - 2030.9748051289835).abs() < 1e-6, "{n}");
-    }
-
-    // statsmodels: mcnemar([[0, 2], [9, 0]], exact=...): p = 0.0654296875
-    // exact, 0.070440429272088 corrected, 0.03480847881186725 uncorrected;
-    // only the uncorrected chi-square calls 2 vs 9 significant at 0.05.
-    #[test]
-    fn the_comparison_uses_the_chosen_mcnemar_test_and_exact_by_default() {
-        let default = ModelComparison::from_counts("a", "b", 100, 80, 2, 9, 0.05);
-        assert_eq!(default.mcnemar_test, McNemarTest::Exact);
-        assert!((default.p_value - 0.0654296875).abs() < 1e-12 * 0.0654296875);
-        assert_eq!(default.verdict, AbVerdict::Inconclusive);
-        for (test, p, verdict) in [
-            (
-                McNemarTest::ChiSquare { correction: true },
-                0.070440429272088,
-                AbVerdict::Inconclusive,
-            ),
-            (
-                McNemarTest::ChiSquare { correction: false },
-                0.03480847881186725,
-                AbVerdict::TreatmentBetter,
-            ),
-        ] {
-            let o = CompareOptions::alpha(0.05).mcnemar(test);
-            let c = ModelComparison::from_counts_with("a", "b", 100, 80, 2, 9, o);
-            assert_eq!(c.mcnemar_test, test);
-            assert!((c.p_value - p).abs() < 1e-12 * p, "{test}: {}", c.p_value);
-            assert_eq!(c.verdict, verdict, "{test}");
-            assert!(
-                c.render().contains(&format!("McNemar ({test})")),
-                "{}",
-                c.render()
-            );
-        }
-    }
-
-    // statsmodels: confint_proportions_2indep(150, 1000, 120, 1000, method="wald")
-    #[test]
-    fn lift_interval_matches_statsmodels() {
-        let r = TrafficTest {
-            control_successes: 120,
-            control_n: 1000,
-            treatment_successes: 150,
-            treatment_n: 1000,
-            alpha: 0.05,
-        }
-        .decide();
-        assert!(
-            (r.lift_low - 7.60288212977786e-05).abs() < 1e-12,
-            "{}",
-            r.lift_low
-        );
-        assert!(
-            (r.lift_high - 0.05992397117870222).abs() < 1e-12,
-            "{}",
-            r.lift_high
-        );
-    }
 }
