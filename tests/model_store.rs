@@ -566,10 +566,13 @@ fn the_cli_lists_shows_promotes_rolls_back_and_verifies() {
     assert_eq!(json[1]["version"], 2);
 
     let out = cli(dir.path(), &["models", "show", "m@2"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
-        String::from_utf8_lossy(&out.stdout)
-            .contains("output:    y (classes 0, 1; probability of \"1\")")
+        shown.contains("output:    y — binary classifier (classes 0, 1; probability of \"1\")"),
+        "{shown}"
     );
+    // The card of a plain `store.save` names no model type.
+    assert!(shown.contains("kind:      (none recorded)"), "{shown}");
 
     let out = cli(
         dir.path(),

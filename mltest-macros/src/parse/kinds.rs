@@ -98,7 +98,7 @@ pub enum Details {
         examples: usize,
     },
     Drift,
-    Robustness(Robustness),
+    Robustness(Box<Robustness>),
 }
 
 /// The keys of a `#[robustness]`, checked and with their defaults.
@@ -137,7 +137,7 @@ pub fn details(attr: Attr, args: &Args) -> syn::Result<Details> {
     match attr {
         Attr::DataExpectation => data(args),
         Attr::Drift => Ok(Details::Drift),
-        Attr::Robustness => robustness(args).map(Details::Robustness),
+        Attr::Robustness => robustness(args).map(|r| Details::Robustness(Box::new(r))),
     }
 }
 
@@ -228,7 +228,9 @@ fn robustness(args: &Args) -> syn::Result<Robustness> {
             span,
             "give `tolerance` (absolute) or `relative_tolerance`, not both",
         )),
-        (Ok(Some((t, span))), Ok(None)) | (Ok(None), Ok(Some((t, span)))) if !(t >= 0.0) => {
+        (Ok(Some((t, span))), Ok(None)) | (Ok(None), Ok(Some((t, span))))
+            if t.is_nan() || t < 0.0 =>
+        {
             Err(syn::Error::new(span, "a tolerance is a number >= 0"))
         }
         (Ok(Some((t, _))), Ok(None)) => Ok(Some((t, false))),

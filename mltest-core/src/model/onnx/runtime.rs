@@ -265,15 +265,15 @@ impl Runtime {
             let spec = specs
                 .iter()
                 .find(|s| &s.name == name)
-                .expect("names checked");
+                .ok_or_else(|| OnnxError::Runtime(format!("no spec for input {name}")))?;
             let declared = model.input_fact(ix).map_err(tract_err)?;
-            if let Some(dt) = declared.datum_type.concretize() {
-                if dt != spec.dtype.datum_type() {
-                    return Err(OnnxError::InputType {
-                        name: name.clone(),
-                        problem: format!("graph wants {dt:?}, spec says {:?}", spec.dtype),
-                    });
-                }
+            if let Some(dt) = declared.datum_type.concretize()
+                && dt != spec.dtype.datum_type()
+            {
+                return Err(OnnxError::InputType {
+                    name: name.clone(),
+                    problem: format!("graph wants {dt:?}, spec says {:?}", spec.dtype),
+                });
             }
             if !declared.shape.is_open() {
                 let dims: Vec<Option<TDim>> =
