@@ -36,10 +36,73 @@ pub fn model_ab_record(
     comparison: &Result<ModelComparison, AbError>,
     seconds: f64,
 ) -> (Record, bool) {
+    ab_record(test, reason, require, comparison, seconds)
+}
+
+/// What the one A/B scaffold needs of a comparison, classifier or regressor.
+trait Comparison: Clone {
+    fn verdict(&self) -> AbVerdict;
+    fn render(&self) -> String;
+    /// The record's description: what `observed` is.
+    fn description(&self) -> String;
+    fn observed(&self) -> f64;
+    fn models(&self) -> String;
+    fn details(c: Option<Box<Self>>) -> Details;
+}
+
+impl Comparison for ModelComparison {
+    fn verdict(&self) -> AbVerdict {
+        self.verdict
+    }
+    fn render(&self) -> String {
+        ModelComparison::render(self)
+    }
+    fn description(&self) -> String {
+        format!("accuracy of {} − {}", self.b, self.a)
+    }
+    fn observed(&self) -> f64 {
+        self.difference
+    }
+    fn models(&self) -> String {
+        format!("{} vs {}", self.a, self.b)
+    }
+    fn details(c: Option<Box<Self>>) -> Details {
+        Details::Ab(c)
+    }
+}
+
+impl Comparison for ErrorComparison {
+    fn verdict(&self) -> AbVerdict {
+        self.test.verdict
+    }
+    fn render(&self) -> String {
+        ErrorComparison::render(self)
+    }
+    fn description(&self) -> String {
+        format!("mean error of {} − {}", self.b, self.a)
+    }
+    fn observed(&self) -> f64 {
+        self.test.mean_difference
+    }
+    fn models(&self) -> String {
+        format!("{} vs {}", self.a, self.b)
+    }
+    fn details(c: Option<Box<Self>>) -> Details {
+        Details::AbErrors(c)
+    }
+}
+
+fn ab_record<C: Comparison>(
+    test: &str,
+    reason: &str,
+    require: Require,
+    comparison: &Result<C, AbError>,
+    seconds: f64,
+) -> (Record, bool) {
     let passed = match (comparison, require) {
         (Err(_), _) => false,
-        (Ok(c), Require::NotWorse) => c.verdict != AbVerdict::TreatmentWorse,
-        (Ok(c), Require::Better) => c.verdict == AbVerdict::TreatmentBetter,
+        (Ok(c), Require::NotWorse) => c.verdict() != AbVerdict::TreatmentWorse,
+        (Ok(c), Require::Better) => c.verdict() == AbVerdict::TreatmentBetter,
     };
     let want = require.describe();
     let rerun = super::rerun_command(test);
@@ -54,7 +117,7 @@ pub fn model_ab_record(
         ),
     };
     let short = test.rsplit("::").next().unwrap_or(test).to_string();
-    let details = Details::Ab(comparison.as_ref().ok().cloned().map(Box::new));
+    let details = C::details(comparison.as_ref().ok().cloned().map(Box::new));
     let record = Record {
         verdict: match (comparison, passed) {
             (Err(_), _) => Verdict::Error,
@@ -63,14 +126,11 @@ pub fn model_ab_record(
         },
         description: comparison
             .as_ref()
-            .map(|c| format!("accuracy of {} − {}", c.b, c.a))
+            .map(C::description)
             .unwrap_or_else(|_| "A/B".into()),
-        observed: comparison.as_ref().ok().map(|c| c.difference),
+        observed: comparison.as_ref().ok().map(C::observed),
         threshold: Threshold::Requirement(require),
-        model: comparison
-            .as_ref()
-            .ok()
-            .map(|c| format!("{} vs {}", c.a, c.b)),
+        model: comparison.as_ref().ok().map(C::models),
         duration_s: seconds,
         report,
         ..Record::new(test, short, reason, details)
@@ -82,6 +142,17 @@ pub fn model_ab_record(
 /// their errors, [`compare_regressors`](crate::ab::compare_regressors)):
 /// records it and panics with the report when the requirement fails or the
 /// comparison could not run.
+///
+/// ```
+/// use mltest_core::ab::{AbError, ErrorComparison, Require};
+/// # let dir = tempfile::tempdir().unwrap();
+/// # unsafe { std::env::set_var("MLTEST_OUT", dir.path()) };
+/// let failed = std::panic::catch_unwind(|| {
+///     let none: Result<ErrorComparison, AbError> = Err(AbError::Empty);
+///     mltest_core::check::run_regression_ab("ab", "the gate", Require::NotWorse, none, 0.1)
+/// });
+/// assert!(failed.is_err(), "no rows to compare on is not a pass");
+/// ```
 pub fn run_regression_ab(
     test: &str,
     reason: &str,
@@ -89,48 +160,6 @@ pub fn run_regression_ab(
     comparison: Result<ErrorComparison, AbError>,
     seconds: f64,
 ) {
-    let passed = match (&comparison, require) {
-        (Err(_), _) => false,
-        (Ok(c), Require::NotWorse) => c.test.verdict != AbVerdict::TreatmentWorse,
-        (Ok(c), Require::Better) => c.test.verdict == AbVerdict::TreatmentBetter,
-    };
-    let rerun = super::rerun_command(test);
-    let report = match &comparison {
-        Ok(c) => format!(
-            "A/B test `{test}` {}\n  reason:   {reason}\n  requires: {}\n{}  rerun:    {rerun}\n",
-            if passed { "passed" } else { "failed" },
-            require.describe(),
-            c.render()
-        ),
-        Err(e) => format!(
-            "A/B test `{test}` could not run\n  reason:   {reason}\n  error:    {e}\n  rerun:    {rerun}\n"
-        ),
-    };
-    let short = test.rsplit("::").next().unwrap_or(test).to_string();
-    let record = Record {
-        verdict: match (&comparison, passed) {
-            (Err(_), _) => Verdict::Error,
-            (Ok(_), true) => Verdict::Pass,
-            (Ok(_), false) => Verdict::Fail,
-        },
-        description: comparison
-            .as_ref()
-            .map(|c| format!("mean error of {} − {}", c.b, c.a))
-            .unwrap_or_else(|_| "A/B".into()),
-        observed: comparison.as_ref().ok().map(|c| c.test.mean_difference),
-        threshold: Threshold::Requirement(require),
-        model: comparison
-            .as_ref()
-            .ok()
-            .map(|c| format!("{} vs {}", c.a, c.b)),
-        duration_s: seconds,
-        report,
-        ..Record::new(
-            test,
-            short,
-            reason,
-            Details::AbErrors(comparison.as_ref().ok().cloned().map(Box::new)),
-        )
-    };
+    let (record, _) = ab_record(test, reason, require, &comparison, seconds);
     super::conclude(std::slice::from_ref(&record), &record.report, true);
 }

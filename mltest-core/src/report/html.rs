@@ -159,7 +159,7 @@ fn check(s: &mut String, r: &Record) {
     plots(s, r);
     s.push_str("</div>");
     if let Details::Robustness(Some(d)) = &r.details {
-        flips(s, &d.flips.examples);
+        flips(s, &d.flips.examples, &d.flips.score);
     }
     let _ = write!(s, "<pre>{}</pre></details>", escape(&r.report));
 }
@@ -201,9 +201,26 @@ fn plots(s: &mut String, r: &Record) {
         }
         Details::Robustness(Some(d)) => {
             if let (Some(obs), Some(&t)) = (r.observed, r.threshold.limits().last()) {
-                let (lo, hi) = d.flips.interval;
+                // The interval the verdict read (at the stated confidence, or
+                // the confidence sequence of adaptive rounds), else Wilson 95%.
+                let (lo, hi, label) = match &d.decision {
+                    Some(dec) if dec.confidence.is_some() => (
+                        dec.interval.0,
+                        dec.interval.1,
+                        format!(
+                            "{} with its {}% interval",
+                            d.flips.measure,
+                            fig(dec.confidence.unwrap_or(0.95) * 100.0)
+                        ),
+                    ),
+                    _ => (
+                        d.flips.interval.0,
+                        d.flips.interval.1,
+                        format!("{} with its 95% Wilson interval", d.flips.measure),
+                    ),
+                };
                 s.push_str(&svg::interval(
-                    "flip rate with its 95% Wilson interval",
+                    &label,
                     obs,
                     lo,
                     hi,
@@ -250,11 +267,17 @@ fn plots(s: &mut String, r: &Record) {
 }
 
 /// The shrunk flips as before/after diffs of each changed cell.
-fn flips(s: &mut String, examples: &[FlipExample]) {
+/// The shrunk examples; `score` names what before → after is (P(positive),
+/// P(class), the prediction), and a multiclass example shows its classes.
+fn flips(s: &mut String, examples: &[FlipExample], score: &str) {
     if examples.is_empty() {
         return;
     }
-    s.push_str("<table><tr><th>row</th><th>change (shrunk)</th><th>P before → after</th></tr>");
+    let _ = write!(
+        s,
+        "<table><tr><th>row</th><th>change (shrunk)</th><th>{} before → after</th></tr>",
+        escape(score)
+    );
     for e in examples {
         let mut cells = String::new();
         for crate::robust::CellChange {
@@ -270,9 +293,13 @@ fn flips(s: &mut String, examples: &[FlipExample]) {
                 diff(before, after)
             );
         }
+        let classes = match (&e.class_before, &e.class_after) {
+            (Some(b), Some(a)) => format!(" (class {} → {})", escape(b), escape(a)),
+            _ => String::new(),
+        };
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{cells}</td><td>{} → {}</td></tr>",
+            "<tr><td>{}</td><td>{cells}</td><td>{} → {}{classes}</td></tr>",
             e.row,
             fig(e.p_before),
             fig(e.p_after)

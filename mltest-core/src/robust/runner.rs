@@ -438,8 +438,7 @@ impl<'a> Trial<'a> {
         let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
         let shared: Vec<BoxedStrategy<Op>> =
             steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
-        // Skipped cases take their draws from the stream, as in one long run.
-        for original in &sample.skipped {
+        let mut draw = |original: &BTreeMap<String, Cell>| {
             if per_row {
                 let strategy: Vec<BoxedStrategy<Op>> = steps
                     .iter()
@@ -449,21 +448,16 @@ impl<'a> Trial<'a> {
             } else {
                 shared.new_tree(&mut runner)
             }
-            .map_err(|e| RobustError::Perturb(e.to_string()))?;
+            .map_err(|e| RobustError::Perturb(e.to_string()))
+        };
+        // Skipped cases take their draws from the stream, as in one long run.
+        for original in &sample.skipped {
+            draw(original)?;
         }
         let bar = crate::progress::bar(n as u64, "perturbing cases");
         for original in &sample.originals {
             bar.inc(1);
-            let tree = if per_row {
-                let strategy: Vec<BoxedStrategy<Op>> = steps
-                    .iter()
-                    .map(|s| s.strategy(original.get(s.column()).unwrap_or(&Cell::Null)))
-                    .collect();
-                strategy.new_tree(&mut runner)
-            } else {
-                shared.new_tree(&mut runner)
-            }
-            .map_err(|e| RobustError::Perturb(e.to_string()))?;
+            let tree = draw(original)?;
             let row = perturb_row(steps, &tree.current(), original, facts);
             for (c, v) in row {
                 if let Some(col) = perturbed_cells.get_mut(&c) {
