@@ -80,6 +80,7 @@ impl WordRating {
         let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
         let step = if sxx > 0.0 { sxy / sxx } else { 0.0 };
         let mut card = Card::new(OutputSchema::regression("Rating"));
+        card.name = "word-rating".into();
         card.description = Some("Rating from the balance of positive and negative words".into());
         card.inputs = vec![InputColumn {
             name: "Review Text".into(),
@@ -215,6 +216,7 @@ impl Department {
             params[KEYWORDS.len() * k + class] = b[col];
         }
         let mut card = Card::new(OutputSchema::multiclass("Department Name", classes));
+        card.name = "department".into();
         card.description = Some("linfa MultiLogisticRegression on keyword indicators".into());
         card.inputs = vec![InputColumn {
             name: "Review Text".into(),

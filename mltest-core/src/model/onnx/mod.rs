@@ -178,6 +178,11 @@ impl OnnxModel {
         let inputs: Vec<OnnxInput> = serde_json::from_value(desc["inputs"].clone())
             .map_err(|e| bad(format!("inputs: {e}")))?;
         let mut card = Card::new(output);
+        // Named by its file until the store names it `NAME@VERSION`.
+        card.name = onnx
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         card.description = Some(format!("ONNX graph {}", onnx.display()));
         // What training saw of each input (ranges, spreads, categories):
         // the facts robustness perturbations keep rows legal by.
