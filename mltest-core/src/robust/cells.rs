@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use super::error::RobustError;
 use super::perturb::{Cell, NoiseScale, Op, Step, apply_text};
-use super::runner::RobustError;
 use crate::model::TrainingFacts;
 
 /// Refuses, before any case runs, a step that needs a fact nobody gave:

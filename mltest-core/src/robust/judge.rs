@@ -4,10 +4,35 @@
 //! direction tests watch P(positive), the probability of a named class, or
 //! the predicted value.
 
-use super::runner::{Expect, RobustError};
+use super::error::RobustError;
 use crate::model::{Predictions, Task};
 use crate::store::Card;
 use crate::text::fig;
+
+/// What counts as a violation (CheckList's INV and DIR tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Invariance: the predicted label must not change.
+    #[default]
+    NoFlip,
+    /// Direction: P(positive) must not rise (e.g. after a negative sentence).
+    NoIncrease,
+    /// Direction: P(positive) must not fall (e.g. after a positive sentence).
+    NoDecrease,
+}
+
+impl Expect {
+    /// For reports of a binary classifier (a trial's [`FlipRate::measure`](super::FlipRate::measure)
+    /// says it for every task).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Expect::NoFlip => "flip rate",
+            Expect::NoIncrease => "share of cases where P(positive) rose",
+            Expect::NoDecrease => "share of cases where P(positive) fell",
+        }
+    }
+}
 
 /// How far a regressor's prediction may move before the case counts as
 /// changed (`tolerance = 0.5`, or `tolerance = 0.1, relative` for 10% of

@@ -3,6 +3,7 @@
 
 mod cells;
 mod decision;
+mod error;
 mod judge;
 mod perturb;
 mod runner;
@@ -10,10 +11,11 @@ mod slices;
 
 pub use crate::model::TrainingFacts;
 pub use decision::{RateDecision, RateOutcome};
-pub use judge::Tolerance;
+pub use error::RobustError;
+pub use judge::{Expect, Tolerance};
 pub use perturb::{
     Cell, NoiseScale, Op, Perturb, Step, TextEdit, Typo, TypoKind, append, case_change, drop_word,
     duplicate_word, extra_whitespace, noise, noise_std, strip_punctuation, typos,
 };
-pub use runner::{CellChange, Expect, FlipExample, FlipRate, RobustError, Trial};
+pub use runner::{CellChange, FlipExample, FlipRate, Trial};
 pub use slices::{SliceFigure, SliceReport, slice_accuracy};

@@ -18,36 +18,12 @@ use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use super::cells::{cell_at, check_facts, perturb_row, with_cells};
-use super::judge::{Judge, Tolerance};
+use super::error::RobustError;
+use super::judge::{Expect, Judge, Tolerance};
 use super::perturb::{Cell, Op, Perturb, Step};
 use crate::data::Dataset;
-use crate::model::{Model, ModelError, Predictions, TrainingFacts, predict_checked};
+use crate::model::{Model, Predictions, TrainingFacts, predict_checked};
 use crate::rng::SplitMix64;
-
-/// What counts as a violation (CheckList's INV and DIR tests).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Expect {
-    /// Invariance: the predicted label must not change.
-    #[default]
-    NoFlip,
-    /// Direction: P(positive) must not rise (e.g. after a negative sentence).
-    NoIncrease,
-    /// Direction: P(positive) must not fall (e.g. after a positive sentence).
-    NoDecrease,
-}
-
-impl Expect {
-    /// For reports of a binary classifier (a trial's [`FlipRate::measure`]
-    /// says it for every task).
-    pub fn describe(self) -> &'static str {
-        match self {
-            Expect::NoFlip => "flip rate",
-            Expect::NoIncrease => "share of cases where P(positive) rose",
-            Expect::NoDecrease => "share of cases where P(positive) fell",
-        }
-    }
-}
 
 /// One cell a shrunk example changed: the column, and the value before and
 /// after (as the report prints them). Records keep the `[column, before,
@@ -122,28 +98,6 @@ fn flip_rate_measure() -> String {
 
 fn positive_score() -> String {
     "P(positive)".into()
-}
-
-/// Errors of a robustness run (bad data, model, perturbation).
-#[derive(Debug, thiserror::Error)]
-pub enum RobustError {
-    #[error("{0}")]
-    Model(#[from] ModelError),
-    /// The test's keys do not fit the model's task (a regressor without a
-    /// tolerance, a direction test on a multiclass model without a class).
-    #[error("{model}: {why}")]
-    Rule { model: String, why: String },
-    /// Every row of the data already ran in earlier rounds.
-    #[error("the data has no rows beyond the {ran} cases already run")]
-    NoMoreRows { ran: usize },
-    /// A perturbation needs a fact (a standard deviation, categories) that
-    /// neither the card nor the test gives.
-    #[error("{model}: {why}")]
-    Facts { model: String, why: String },
-    #[error("{0}")]
-    Data(String),
-    #[error("perturbation: {0}")]
-    Perturb(String),
 }
 
 /// XorShift: proptest's fast generator; cases need speed, not cryptographic quality.

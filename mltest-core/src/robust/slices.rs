@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::runner::RobustError;
+use super::error::RobustError;
 use crate::model::Model;
 use crate::stats::{Z95, wilson};
 use crate::text::{fig, thousands};
