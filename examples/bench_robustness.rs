@@ -53,7 +53,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "perturbed_predictions_per_s": throughput.round(),
             "mean_flip_rate_15_seeds": (mean_rate * 1e4).round() / 1e4,
             "predict_only_per_s": (1_000.0 / predict[7]).round(),
+            "threads": rayon_threads(),
         })
     );
     Ok(())
+}
+
+/// The cores the runner's blocks are spread over.
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -242,7 +242,9 @@ fn five_hundred_rows_are_refused_and_the_store_is_unchanged() {
     assert_eq!(runs[0]["steps"][0]["status"], "failed");
 }
 
-/// Starts a run, waits until it is inside step 2, and signals it.
+/// Starts a run, waits until step 2 has fitted the model and not yet
+/// saved it (the sparse fit takes a fraction of a second, so the run holds
+/// there: `--pause-before-save`), and signals it.
 fn interrupt_during_training(
     csv: &Path,
     store: &Path,
@@ -253,7 +255,7 @@ fn interrupt_during_training(
         csv,
         store,
         out,
-        &["--buckets", "512", "--iterations", "400"],
+        &["--buckets", "512", "--pause-before-save", "30000"],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::null())
@@ -261,12 +263,15 @@ fn interrupt_during_training(
     .unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
+    let mut holding = false;
     for line in lines.by_ref() {
-        if line.unwrap().starts_with("step 2/3") {
+        if line.unwrap().contains("--pause-before-save") {
+            holding = true;
             break;
         }
     }
-    std::thread::sleep(Duration::from_millis(800));
+    assert!(holding, "the run ended before it reached the save");
+    std::thread::sleep(Duration::from_millis(100));
     let status = Command::new("kill")
         .arg(format!("-{signal}"))
         .arg(child.id().to_string())

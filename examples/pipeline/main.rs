@@ -12,7 +12,13 @@
 //! is written atomically, so no interruption leaves a partial one.
 //!
 //! Flags: `--data PATH` (reviews CSV), `--store DIR`, `--name NAME`,
-//! `--seed N`, `--min-rows N`, `--buckets N`, `--iterations N`, `--alpha X`.
+//! `--seed N`, `--min-rows N`, `--buckets N`, `--iterations N`, `--alpha X`,
+//! `--export-design DIR` (the split, the design matrices and the run's
+//! figures for `bench/model_quality.py`; see `export.rs`).
+//!
+//! Exit status: 0 passed, 1 a step failed, 3 robustness undecided (some
+//! check inconclusive at its confidence, none failed: the version is stored
+//! but the promotion gate will not take it), 2 bad arguments.
 
 // tests/data_quality.rs and tests/robustness.rs are each included here as a
 // module, and each includes tests/common/legal_row.rs: two copies of one
@@ -24,6 +30,7 @@ mod data_gate;
 #[path = "../../tests/data_quality.rs"]
 mod data_quality;
 mod evaluate_step;
+mod export;
 #[allow(dead_code)]
 #[path = "../../tests/robustness.rs"]
 mod robustness;
@@ -39,16 +46,20 @@ use mltest::store::{ModelStore, RecordedCheck};
 
 struct Args {
     store: Option<std::path::PathBuf>,
+    export: Option<std::path::PathBuf>,
+    pause_before_save: Option<u64>,
     name: String,
     config: TrainConfig,
 }
 
-const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--alpha X]";
+const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--alpha X] [--export-design DIR]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let mut out = Args {
         store: None,
+        export: None,
+        pause_before_save: None,
         name: "reviews".into(),
         config: TrainConfig::reviews(),
     };
@@ -67,6 +78,12 @@ fn parse_args() -> Result<Args, String> {
                 )
             },
             "--store" => out.store = Some(args.next().ok_or("--store needs a directory")?.into()),
+            "--export-design" => {
+                out.export = Some(args.next().ok_or("--export-design needs a directory")?.into())
+            }
+            "--pause-before-save" => {
+                out.pause_before_save = Some(num(args.next(), "--pause-before-save")?)
+            }
             "--name" => out.name = args.next().ok_or("--name needs a value")?,
             "--seed" => out.config.seed = num(args.next(), "--seed")?,
             "--min-rows" => out.config.min_rows = num(args.next(), "--min-rows")? as usize,
@@ -111,12 +128,28 @@ fn main() -> ExitCode {
         }
     };
     watch_signals(run.clone());
-    let code = steps(&args, &store, &run);
-    let status = if code == ExitCode::SUCCESS {
-        "passed"
-    } else {
-        "failed"
+    let export = match args.export.as_deref().map(export::Export::new).transpose() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("pipeline: --export-design: {e}");
+            return ExitCode::from(2);
+        }
     };
+    let mut figures = export::RunFigures {
+        seed: args.config.seed,
+        buckets: args.config.buckets,
+        alpha: args.config.alpha,
+        ..Default::default()
+    };
+    let start = Instant::now();
+    let (code, status) = steps(&args, &store, &run, export.as_ref(), &mut figures);
+    figures.status = status.into();
+    figures.main_job_s = start.elapsed().as_secs_f64();
+    if let Some(export) = &export
+        && let Err(e) = export.figures(&figures)
+    {
+        eprintln!("pipeline: --export-design: cannot write run.json: {e}");
+    }
     let _ = run.update(|r| r.status = status.into());
     println!("  run record: {}", run.path().display());
     // The report covers this run and the project's ML suites (the framework's
@@ -160,7 +193,19 @@ fn stamp() -> String {
     mltest::__repo::iso_now()
 }
 
-fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
+/// The steps; returns the exit code and the run's status word.
+fn steps(
+    args: &Args,
+    store: &ModelStore,
+    run: &run_record::Run,
+    export: Option<&export::Export>,
+    figures: &mut export::RunFigures,
+) -> (ExitCode, &'static str) {
+    let gate_fn = |kind: &str, verdict: &str, detail: String| export::Gate {
+        kind: kind.into(),
+        verdict: verdict.into(),
+        detail,
+    };
     let start = Instant::now();
 
     println!(
@@ -178,6 +223,11 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         let _ = run.update(|r| r.data = Some(info.short()));
     }
     let gate_summary = format!("{} of {} tests failed", gate.failed, gate.runs.len());
+    figures.gates.push(gate_fn(
+        "data_gate",
+        if gate.failed > 0 { "fail" } else { "pass" },
+        gate_summary.clone(),
+    ));
     if gate.failed > 0 {
         let _ = run.step(
             "data gate",
@@ -189,7 +239,7 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
             "data gate failed: {} test(s); training does not start",
             gate.failed
         );
-        return ExitCode::FAILURE;
+        return (ExitCode::FAILURE, "failed");
     }
     let _ = run.step(
         "data gate",
@@ -205,10 +255,10 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         Err(e) => {
             let _ = run.step("train", "failed", t.elapsed().as_secs_f64(), e.to_string());
             eprintln!("train: {e}");
-            return ExitCode::FAILURE;
+            return (ExitCode::FAILURE, "failed");
         }
     };
-    let trained = match train_step::run(&data, &args.config, store, &args.name) {
+    let trained = match train_step::run(&data, &args.config, store, &args.name, export, args.pause_before_save) {
         Ok(t) => t,
         Err(e) => {
             let _ = run.step("train", "failed", t.elapsed().as_secs_f64(), e.clone());
@@ -216,9 +266,13 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
                 "train: {e}\nnothing was written to the store ({})",
                 store.root().display()
             );
-            return ExitCode::FAILURE;
+            return (ExitCode::FAILURE, "failed");
         }
     };
+    figures.train_step_s = Some(t.elapsed().as_secs_f64());
+    figures.fit_s = Some(trained.report.fit_seconds);
+    figures.iterations = Some(trained.report.iterations);
+    figures.objective = Some(trained.report.objective);
     let _ = run.update(|r| r.model = Some(trained.id.clone()));
     let _ = store.record_check(
         &trained.id,
@@ -245,6 +299,8 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
     let t = Instant::now();
     match evaluate_step::run(&trained.model, &trained.id, &trained.test, store, &stamp()) {
         Ok(acc) => {
+            figures.accuracy = Some(acc);
+            figures.gates.push(gate_fn("evaluation", "pass", format!("accuracy {acc:.4}")));
             let _ = run.step(
                 "evaluate",
                 "passed",
@@ -254,13 +310,14 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         }
         Err(e) => {
             let _ = run.step("evaluate", "failed", t.elapsed().as_secs_f64(), e.clone());
+            figures.gates.push(gate_fn("evaluation", "fail", e.clone()));
             eprintln!("evaluate: {e}");
-            return ExitCode::FAILURE;
+            return (ExitCode::FAILURE, "failed");
         }
     }
     let t = Instant::now();
-    match robustness_step::run(&trained.id, store, &stamp()) {
-        Ok(()) => {
+    match robustness_step::run(&trained.id, store, &stamp(), &mut figures.gates) {
+        robustness_step::Outcome::Passed => {
             let _ = run.step(
                 "robustness",
                 "passed",
@@ -268,10 +325,23 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
                 "all passed",
             );
         }
-        Err(e) => {
+        robustness_step::Outcome::Inconclusive(why) => {
+            let _ = run.step(
+                "robustness",
+                "inconclusive",
+                t.elapsed().as_secs_f64(),
+                why.clone(),
+            );
+            eprintln!(
+                "robustness: {why}\n{} is stored, but the promotion gate needs every check decided",
+                trained.id
+            );
+            return (ExitCode::from(3), "inconclusive");
+        }
+        robustness_step::Outcome::Failed(e) => {
             let _ = run.step("robustness", "failed", t.elapsed().as_secs_f64(), e.clone());
             eprintln!("robustness: {e}");
-            return ExitCode::FAILURE;
+            return (ExitCode::FAILURE, "failed");
         }
     }
     println!(
@@ -280,5 +350,5 @@ fn steps(args: &Args, store: &ModelStore, run: &run_record::Run) -> ExitCode {
         trained.id,
         store.root().display()
     );
-    ExitCode::SUCCESS
+    (ExitCode::SUCCESS, "passed")
 }

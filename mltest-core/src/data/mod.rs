@@ -22,7 +22,7 @@ pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
-pub use split::train_test_split;
+pub use split::{split_rows, train_test_split};
 
 /// `"a", "b"`: a frame's column names for error messages.
 pub fn column_names(frame: &polars::prelude::DataFrame) -> String {

@@ -23,10 +23,26 @@ pub fn train_test_split(
     seed: u64,
     test_fraction: f64,
 ) -> PolarsResult<(DataFrame, DataFrame)> {
-    let n = frame.height();
+    let (train, test) = split_rows(frame.height(), seed, test_fraction);
+    let take = |ix: Vec<IdxSize>| frame.take(&IdxCa::from_vec("idx".into(), ix));
+    Ok((take(train)?, take(test)?))
+}
+
+/// The row numbers of [`train_test_split`]'s two parts, in their order
+/// (what a peer needs to fit on the same split).
+///
+/// ```
+/// use mltest_core::data::split_rows;
+/// let (train, test) = split_rows(10, 7, 0.2);
+/// assert_eq!((train.len(), test.len()), (8, 2));
+/// let mut all: Vec<u32> = train.iter().chain(&test).copied().collect();
+/// all.sort();
+/// assert_eq!(all, (0..10).collect::<Vec<u32>>());
+/// ```
+pub fn split_rows(n: usize, seed: u64, test_fraction: f64) -> (Vec<IdxSize>, Vec<IdxSize>) {
     let mut idx: Vec<IdxSize> = (0..n as IdxSize).collect();
     SplitMix64::new(seed).shuffle(&mut idx);
     let cut = n - ((n as f64) * test_fraction).round() as usize;
-    let take = |ix: &[IdxSize]| frame.take(&IdxCa::from_vec("idx".into(), ix.to_vec()));
-    Ok((take(&idx[..cut])?, take(&idx[cut..])?))
+    let test = idx.split_off(cut);
+    (idx, test)
 }

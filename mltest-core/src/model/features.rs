@@ -195,6 +195,94 @@ impl FeaturePipeline {
         Ok(rows)
     }
 
+    /// `intercept + weights · features(row)` for every row of `frame`,
+    /// without building the sparse rows: numeric and one-hot terms are
+    /// added column by column, and a row's text term is `Σ w[bucket]` over
+    /// its tokens divided by the l2 norm of its bucket counts, which equals
+    /// the sparse dot product of [`transform`](Self::transform)'s row (to
+    /// rounding: the terms are summed per token, not per bucket). The
+    /// counts live in one array per call, reset bucket by bucket, so a row
+    /// costs its tokens and allocates nothing.
+    pub fn margins(
+        &self,
+        frame: &DataFrame,
+        weights: &[f64],
+        intercept: f64,
+    ) -> Result<Vec<f64>, ModelError> {
+        if weights.len() != self.width() {
+            return Err(ModelError::Input(format!(
+                "{} weights for {} features",
+                weights.len(),
+                self.width()
+            )));
+        }
+        let mut z = vec![intercept; frame.height()];
+        let mut offset = 0usize;
+        for f in &self.numeric {
+            let values = numeric_values(frame, &f.column)?;
+            let bad = values.iter().flatten().filter(|x| !x.is_finite()).count();
+            if bad > 0 {
+                return Err(ModelError::NonFinite {
+                    column: f.column.clone(),
+                    count: bad,
+                });
+            }
+            let w = weights[offset];
+            for (zi, v) in z.iter_mut().zip(&values) {
+                if let Some(x) = v {
+                    *zi += w * ((x - f.mean) / f.std);
+                }
+            }
+            offset += 1;
+        }
+        for f in &self.categorical {
+            let values = text_values(frame, &f.column)?;
+            let unknown = f.categories.len();
+            for (zi, v) in z.iter_mut().zip(&values) {
+                let idx = v
+                    .and_then(|s| f.categories.binary_search_by(|c| c.as_str().cmp(s)).ok())
+                    .unwrap_or(unknown);
+                *zi += weights[offset + idx];
+            }
+            offset += unknown + 1;
+        }
+        let columns: Vec<Vec<Option<&str>>> = self
+            .text
+            .columns
+            .iter()
+            .map(|c| text_values(frame, c))
+            .collect::<Result<_, _>>()?;
+        let buckets = self.text.buckets.max(1);
+        let text_weights = &weights[offset..offset + self.text.buckets];
+        let mut counts = vec![0u32; buckets];
+        let mut touched: Vec<u32> = Vec::with_capacity(256);
+        for (i, zi) in z.iter_mut().enumerate() {
+            let (mut wsum, mut sumsq) = (0.0f64, 0u64);
+            for col in &columns {
+                if let Some(text) = col[i] {
+                    for_each_token_hash(text, |h| {
+                        let b = (h % buckets as u64) as usize;
+                        let k = counts[b];
+                        if k == 0 {
+                            touched.push(b as u32);
+                        }
+                        counts[b] = k + 1;
+                        // (k + 1)² − k²: the squared norm grows by 2k + 1.
+                        sumsq += 2 * u64::from(k) + 1;
+                        wsum += text_weights[b];
+                    });
+                }
+            }
+            for b in touched.drain(..) {
+                counts[b as usize] = 0;
+            }
+            if sumsq > 0 {
+                *zi += wsum / (sumsq as f64).sqrt();
+            }
+        }
+        Ok(z)
+    }
+
     /// Human names of the features (for reports and the card).
     pub fn feature_name(&self, index: usize) -> String {
         let mut i = index;
@@ -231,20 +319,37 @@ pub fn hash_token(token: &str, buckets: usize) -> u32 {
 }
 
 /// Calls `f` with the FNV-1a hash of every token of [`tokens`], without
-/// allocating for ASCII tokens: lower-casing ASCII bytes on the fly gives the
-/// same bytes as `str::to_lowercase`, so hashes equal `hash_token`'s.
-fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
+/// allocating. ASCII text (almost every review) is scanned byte by byte:
+/// a token is a run of `[A-Za-z0-9_]`, hashed lower-cased as it is read, so
+/// the hashes equal `hash_token`'s of `str::to_lowercase`. Other text goes
+/// through the `char` definition.
+pub(crate) fn for_each_token_hash(text: &str, mut f: impl FnMut(u64)) {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    if text.is_ascii() {
+        let (mut h, mut len) = (OFFSET, 0usize);
+        for &b in text.as_bytes() {
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                h = (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(PRIME);
+                len += 1;
+            } else {
+                if len >= 2 {
+                    f(h);
+                }
+                h = OFFSET;
+                len = 0;
+            }
+        }
+        if len >= 2 {
+            f(h);
+        }
+        return;
+    }
     for t in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
         if t.chars().nth(1).is_none() {
             continue;
         }
-        if t.is_ascii() {
-            f(crate::hash::fnv1a(
-                t.bytes().map(|b| b.to_ascii_lowercase()),
-            ));
-        } else {
-            f(crate::hash::fnv1a(t.to_lowercase().bytes()));
-        }
+        f(crate::hash::fnv1a(t.to_lowercase().bytes()));
     }
 }
 

@@ -7,6 +7,7 @@
 mod facts;
 mod features;
 mod fixture;
+pub mod logistic;
 #[cfg(feature = "onnx")]
 mod onnx;
 mod output;

@@ -113,33 +113,24 @@ impl Model for ReferenceModel {
 impl ReferenceModel {
     /// P(positive) per row.
     pub fn predict_proba(&self, rows: &DataFrame) -> Result<Vec<f64>, ModelError> {
+        use rayon::prelude::*;
         self.card.check_input(rows)?;
-        // Featurising is per row and independent: large batches are split
-        // across cores in contiguous chunks, so the output order (and every
-        // value) is the same as in one piece.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // Rows are scored independently, in fixed chunks of 1,024 on every
+        // core: the output (every value, in row order) is the same on any
+        // thread count and as in one piece.
+        const CHUNK: usize = 1024;
         let n = rows.height();
-        if threads < 2 || n < 512 {
-            return Ok(self.predict_sparse(&self.pipeline.transform(rows)?));
+        let score = |part: &DataFrame| -> Result<Vec<f64>, ModelError> {
+            let z = self.pipeline.margins(part, &self.weights, self.intercept)?;
+            Ok(z.into_iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect())
+        };
+        if n <= CHUNK {
+            return score(rows);
         }
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<Result<Vec<f64>, ModelError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..n)
-                .step_by(chunk)
-                .map(|start| {
-                    let part = rows.slice(start as i64, chunk);
-                    s.spawn(move || Ok(self.predict_sparse(&self.pipeline.transform(&part)?)))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(ModelError::Input("a prediction thread panicked".into()))
-                    })
-                })
-                .collect()
-        });
+        let parts: Vec<Result<Vec<f64>, ModelError>> = (0..n.div_ceil(CHUNK))
+            .into_par_iter()
+            .map(|c| score(&rows.slice((c * CHUNK) as i64, CHUNK)))
+            .collect();
         let mut out = Vec::with_capacity(n);
         for p in parts {
             out.extend(p?);

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use super::error::RobustError;
-use super::perturb::{Cell, NoiseScale, Op, Step, apply_text};
+use super::edit::apply_text_in_place;
+use super::perturb::{Cell, NoiseScale, Op, Step};
 use crate::model::TrainingFacts;
 
 /// Refuses, before any case runs, a step that needs a fact nobody gave:
@@ -60,23 +61,72 @@ pub(super) fn cell_at(column: &Column, i: usize) -> Cell {
     }
 }
 
-/// Applies one step's op to a cell.
+/// Buffers [`apply_in_place`] reuses: a text cell set missing keeps its
+/// string here for the next case, and the ops that rebuild a text write
+/// into `tmp`.
+#[derive(Default)]
+pub(super) struct Scratch {
+    spare: String,
+    tmp: String,
+}
+
+/// Applies one step's op to a cell (allocating; shrinking's form).
 pub(super) fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) -> Cell {
+    let mut out = cell.clone();
+    apply_in_place(step, op, &mut out, facts, &mut Scratch::default());
+    out
+}
+
+/// Sets `slot` to `text`, reusing the slot's or the scratch's string.
+pub(super) fn set_text(slot: &mut Cell, text: &str, scratch: &mut Scratch) {
+    match slot {
+        Cell::Text(s) => {
+            s.clear();
+            s.push_str(text);
+        }
+        _ => {
+            let mut s = std::mem::take(&mut scratch.spare);
+            s.clear();
+            s.push_str(text);
+            *slot = Cell::Text(s);
+        }
+    }
+}
+
+pub(super) fn set_null(slot: &mut Cell, scratch: &mut Scratch) {
+    if let Cell::Text(s) = std::mem::replace(slot, Cell::Null) {
+        scratch.spare = s;
+    }
+}
+
+/// Applies one step's op to a cell in place: the one definition of what
+/// every op does, for the hot loop and for shrinking alike.
+pub(super) fn apply_in_place(
+    step: &Step,
+    op: &Op,
+    cell: &mut Cell,
+    facts: &TrainingFacts,
+    scratch: &mut Scratch,
+) {
     match (step, op) {
-        (_, Op::Null) => Cell::Null,
-        (_, Op::Keep) => cell.clone(),
-        (_, Op::Set(c)) => c.clone(),
+        (_, Op::Null) => set_null(cell, scratch),
+        (_, Op::Keep) => {}
+        (_, Op::Set(c)) => *cell = c.clone(),
         (Step::Text { .. }, op) => {
-            let text = match cell {
-                Cell::Text(s) => s.clone(),
-                Cell::Null => String::new(),
-                other => other.to_string(),
-            };
-            let out = apply_text(&text, op);
-            if out.is_empty() && matches!(cell, Cell::Null) {
-                Cell::Null
-            } else {
-                Cell::Text(out)
+            let was_null = matches!(cell, Cell::Null);
+            match cell {
+                Cell::Text(_) => {}
+                Cell::Null => set_text(cell, "", scratch),
+                Cell::Int(_) | Cell::Float(_) => {
+                    let text = cell.to_string();
+                    set_text(cell, &text, scratch);
+                }
+            }
+            if let Cell::Text(s) = cell {
+                apply_text_in_place(s, op, &mut scratch.tmp);
+                if was_null && s.is_empty() {
+                    set_null(cell, scratch);
+                }
             }
         }
         (
@@ -90,7 +140,7 @@ pub(super) fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) ->
             let x = match cell {
                 Cell::Int(i) => *i as f64,
                 Cell::Float(f) => *f,
-                _ => return cell.clone(),
+                _ => return,
             };
             let amount = match scale {
                 NoiseScale::Absolute(a) => *a,
@@ -100,10 +150,10 @@ pub(super) fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) ->
                 .or_else(|| facts.ranges.get(column).copied())
                 .unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
             let y = (x + u * amount).clamp(lo, hi);
-            match cell {
+            *cell = match cell {
                 Cell::Int(_) => Cell::Int(y.round() as i64),
                 _ => Cell::Float(y),
-            }
+            };
         }
         (
             Step::Swap {
@@ -111,24 +161,31 @@ pub(super) fn apply(step: &Step, op: &Op, cell: &Cell, facts: &TrainingFacts) ->
             },
             Op::Swap(frac),
         ) => {
+            // The declared value set when there is one, else what training
+            // saw; the current value is not among the choices.
+            let pool = allowed.as_ref().or_else(|| facts.categories.get(column));
+            let Some(pool) = pool else { return };
             let current = match cell {
                 Cell::Text(s) => Some(s.as_str()),
                 _ => None,
             };
-            // The declared value set when there is one, else what training saw.
-            let pool = allowed.as_ref().or_else(|| facts.categories.get(column));
-            let others: Vec<&String> = pool
-                .map(|c| c.iter().filter(|v| Some(v.as_str()) != current).collect())
-                .unwrap_or_default();
-            match others
-                .get(((frac * others.len() as f64) as usize).min(others.len().saturating_sub(1)))
-            {
-                Some(v) => Cell::Text((*v).clone()),
-                None => cell.clone(),
+            let others = pool.iter().filter(|v| Some(v.as_str()) != current).count();
+            if others == 0 {
+                return;
+            }
+            let k = ((frac * others as f64) as usize).min(others - 1);
+            let pick = pool
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| Some(v.as_str()) != current)
+                .nth(k)
+                .map(|(i, _)| i);
+            if let Some(i) = pick {
+                set_text(cell, &pool[i], scratch);
             }
         }
-        (Step::Swap { .. }, Op::SwapUnseen) => Cell::Text("<never seen in training>".into()),
-        _ => cell.clone(),
+        (Step::Swap { .. }, Op::SwapUnseen) => set_text(cell, "<never seen in training>", scratch),
+        _ => {}
     }
 }
 

@@ -1,8 +1,10 @@
 //! Robustness: perturbations as proptest strategies, the flip-rate runner,
 //! and what a generated `#[robustness]` test calls.
 
+mod case;
 mod cells;
 mod decision;
+mod edit;
 mod error;
 mod judge;
 mod perturb;

@@ -1,15 +1,14 @@
-//! Perturbations as proptest strategies.
+//! Perturbations: what a robustness check declares.
 //!
-//! A [`Perturb`] is a list of steps, each on one column. Each step's
-//! strategy generates an [`Op`] — a description of the edit that does not
-//! depend on the cell's content (positions are fractions of the text, noise
-//! is in units of a scale) — so steps compose (several edits on one column
-//! apply in order) and proptest's shrinking moves toward the smallest edit:
-//! fewer typos, earlier positions, noise toward zero.
+//! A [`Perturb`] is a list of steps, each on one column. Each case draws
+//! one [`Op`] per step (`case.rs`) — a description of the edit that does
+//! not depend on the cell's content (positions are fractions of the text,
+//! noise is in units of a scale) — so steps compose (several edits on one
+//! column apply in order) and shrinking a failing case moves toward the
+//! smallest edit: fewer typos, earlier positions, noise toward zero.
 
 use std::sync::Arc;
 
-use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 
 /// A cell of a row, as the perturbations see it.
@@ -182,57 +181,6 @@ impl Step {
                 probability,
             } => format!("{column:?} set missing with probability {probability}"),
             Step::Custom { column, .. } => format!("custom strategy on {column:?}"),
-        }
-    }
-
-    /// The strategy of ops for this step, given the original cell.
-    pub(crate) fn strategy(&self, original: &Cell) -> BoxedStrategy<Op> {
-        match self {
-            Step::Text { edit, .. } => match edit.clone() {
-                TextEdit::Typos { min, max } => {
-                    let kind = prop_oneof![
-                        Just(TypoKind::Substitute),
-                        Just(TypoKind::Delete),
-                        Just(TypoKind::Insert),
-                        Just(TypoKind::Transpose)
-                    ];
-                    proptest::collection::vec(
-                        (kind, 0.0..1.0f64, proptest::char::range('a', 'z')),
-                        min..=max,
-                    )
-                    .prop_map(|typos| {
-                        Op::Typos(
-                            typos
-                                .into_iter()
-                                .map(|(kind, at, ch)| Typo { kind, at, ch })
-                                .collect(),
-                        )
-                    })
-                    .boxed()
-                }
-                TextEdit::CaseChange => (0.0..1.0f64, any::<bool>())
-                    .prop_map(|(p, up)| Op::Case(p, up))
-                    .boxed(),
-                TextEdit::StripPunctuation => Just(Op::StripPunctuation).boxed(),
-                TextEdit::ExtraWhitespace => (0.0..1.0f64).prop_map(Op::ExtraWhitespace).boxed(),
-                TextEdit::DropWord => (0.0..1.0f64).prop_map(Op::DropWord).boxed(),
-                TextEdit::DuplicateWord => (0.0..1.0f64).prop_map(Op::DuplicateWord).boxed(),
-                TextEdit::Append(s) => Just(Op::Append(s)).boxed(),
-            },
-            // Shrinks toward 0: the smallest noise that still flips.
-            Step::Noise { .. } => (-1.0..1.0f64).prop_map(Op::Noise).boxed(),
-            Step::Swap { unseen: false, .. } => (0.0..1.0f64).prop_map(Op::Swap).boxed(),
-            Step::Swap { unseen: true, .. } => Just(Op::SwapUnseen).boxed(),
-            Step::Null { probability, .. } => {
-                if *probability >= 1.0 {
-                    Just(Op::Null).boxed()
-                } else {
-                    proptest::bool::weighted(probability.max(0.0))
-                        .prop_map(|null| if null { Op::Null } else { Op::Keep })
-                        .boxed()
-                }
-            }
-            Step::Custom { strategy, .. } => strategy(original).prop_map(Op::Set).boxed(),
         }
     }
 }
@@ -451,136 +399,4 @@ pub fn noise(amount: f64) -> NoiseScale {
 /// Uniform noise in ±`k` training standard deviations.
 pub fn noise_std(k: f64) -> NoiseScale {
     NoiseScale::TrainingStd(k)
-}
-
-// ---- applying ops ----
-
-fn char_index(len: usize, pos: f64) -> usize {
-    ((pos * len as f64) as usize).min(len.saturating_sub(1))
-}
-
-/// Applies a text op to a string.
-pub(crate) fn apply_text(text: &str, op: &Op) -> String {
-    match op {
-        Op::Typos(typos) => {
-            let mut chars: Vec<char> = text.chars().collect();
-            for &Typo { kind, at, ch } in typos {
-                if chars.is_empty() {
-                    if kind == TypoKind::Insert {
-                        chars.push(ch);
-                    }
-                    continue;
-                }
-                let i = char_index(chars.len(), at);
-                match kind {
-                    TypoKind::Insert => chars.insert(i, ch),
-                    TypoKind::Delete => {
-                        chars.remove(i);
-                    }
-                    TypoKind::Substitute => chars[i] = ch,
-                    TypoKind::Transpose => {
-                        if i + 1 < chars.len() {
-                            chars.swap(i, i + 1);
-                        } else if i > 0 {
-                            chars.swap(i - 1, i);
-                        }
-                    }
-                }
-            }
-            chars.into_iter().collect()
-        }
-        Op::Case(pos, up) => map_word(text, *pos, |w| {
-            if *up {
-                w.to_uppercase()
-            } else {
-                w.to_lowercase()
-            }
-        }),
-        Op::StripPunctuation => text.chars().filter(|c| !c.is_ascii_punctuation()).collect(),
-        Op::ExtraWhitespace(pos) => {
-            let spaces: Vec<usize> = text.match_indices(' ').map(|(i, _)| i).collect();
-            match spaces.get(char_index(spaces.len(), *pos)) {
-                Some(&i) => format!("{} {}", &text[..i], &text[i..]),
-                None => format!("{text} "),
-            }
-        }
-        Op::DropWord(pos) => {
-            let words: Vec<&str> = text.split(' ').collect();
-            if words.len() <= 1 {
-                return text.to_string();
-            }
-            let i = char_index(words.len(), *pos);
-            words
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| *k != i)
-                .map(|(_, w)| *w)
-                .collect::<Vec<_>>()
-                .join(" ")
-        }
-        Op::DuplicateWord(pos) => {
-            let words: Vec<&str> = text.split(' ').collect();
-            let i = char_index(words.len(), *pos);
-            let mut out: Vec<&str> = Vec::with_capacity(words.len() + 1);
-            for (k, w) in words.iter().enumerate() {
-                out.push(w);
-                if k == i {
-                    out.push(w);
-                }
-            }
-            out.join(" ")
-        }
-        Op::Append(s) => {
-            if text.is_empty() {
-                s.clone()
-            } else {
-                format!("{text} {s}")
-            }
-        }
-        _ => text.to_string(),
-    }
-}
-
-fn map_word(text: &str, pos: f64, f: impl Fn(&str) -> String) -> String {
-    let words: Vec<&str> = text.split(' ').collect();
-    let i = char_index(words.len(), pos);
-    words
-        .iter()
-        .enumerate()
-        .map(|(k, w)| if k == i { f(w) } else { w.to_string() })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typos_edit_at_fractional_positions() {
-        let typo = |kind, at, ch| Typo { kind, at, ch };
-        let op = Op::Typos(vec![
-            typo(TypoKind::Substitute, 0.0, 'x'),
-            typo(TypoKind::Delete, 0.99, 'a'),
-        ]);
-        assert_eq!(apply_text("love it", &op), "xove i");
-        let op = Op::Typos(vec![
-            typo(TypoKind::Transpose, 0.0, 'a'),
-            typo(TypoKind::Insert, 0.5, 'z'),
-        ]);
-        assert_eq!(apply_text("abcd", &op), "bazcd");
-    }
-
-    #[test]
-    fn word_edits() {
-        assert_eq!(apply_text("a b c", &Op::DropWord(0.5)), "a c");
-        assert_eq!(apply_text("a b c", &Op::DuplicateWord(0.0)), "a a b c");
-        assert_eq!(
-            apply_text("Nice, dress!", &Op::StripPunctuation),
-            "Nice dress"
-        );
-        assert_eq!(apply_text("a b", &Op::ExtraWhitespace(0.0)), "a  b");
-        assert_eq!(apply_text("good dress", &Op::Case(0.9, true)), "good DRESS");
-        assert_eq!(apply_text("", &Op::Append("Ok.".into())), "Ok.");
-    }
 }

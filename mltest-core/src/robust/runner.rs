@@ -1,26 +1,31 @@
 //! The flip-rate runner behind `#[robustness]`.
 //!
 //! 1. Sample `cases` rows (seeded) whose perturbed columns are present.
-//! 2. For each row, draw the declared ops from a proptest `TestRunner`
-//!    seeded from the check's seed (one stream, in row order: the same seed
-//!    gives the same cases on any thread count).
-//! 3. Predict the original and the perturbed rows in two batches.
-//! 4. Flip rate = share of rows whose predicted label changed, with a
-//!    Wilson 95% interval.
-//! 5. For the most telling flips (largest change of P), shrink the ops with
-//!    proptest's value trees to the smallest edit that still flips.
+//! 2. Perturb and predict in blocks of 256 cases on every core: each case
+//!    draws its ops from its own generator (`case::case_rng`: seed and case
+//!    number), edits its cells in buffers the block reuses, and the block's
+//!    perturbed rows are predicted in one batch. The same seed gives the
+//!    same cases on any thread count, and nothing is allocated per case
+//!    (one string builder per perturbed column per block).
+//! 3. Predict the original rows in one batch; rate = share of rows whose
+//!    prediction changed (what counts is the [`Expect`]), with a Wilson 95%
+//!    interval.
+//! 4. For the most telling violations (largest change of the score), draw
+//!    the case again as a proptest value tree (`case::OpsTree`) and shrink
+//!    it to the smallest edit that still violates.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use polars::prelude::*;
-use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use proptest::strategy::ValueTree;
+use rayon::prelude::*;
 
-use super::cells::{cell_at, check_facts, perturb_row, with_cells};
+use super::case::{OpsTree, case_rng, draw};
+use super::cells::{Scratch, apply_in_place, cell_at, check_facts, perturb_row, set_null, set_text, with_cells};
 use super::error::RobustError;
 use super::judge::{Expect, Judge, Tolerance};
-use super::perturb::{Cell, Op, Perturb, Step};
+use super::perturb::{Cell, Op, Perturb};
 use crate::data::Dataset;
 use crate::model::{Model, Predictions, TrainingFacts, predict_checked};
 use crate::rng::SplitMix64;
@@ -100,13 +105,6 @@ fn positive_score() -> String {
     "P(positive)".into()
 }
 
-/// XorShift: proptest's fast generator; cases need speed, not cryptographic quality.
-fn seed_rng(seed: u64) -> TestRng {
-    let mut sm = SplitMix64::new(seed);
-    let bytes: Vec<u8> = (0..2).flat_map(|_| sm.next_u64().to_le_bytes()).collect();
-    TestRng::from_seed(RngAlgorithm::XorShift, &bytes)
-}
-
 /// One measurement of a violation rate: a model, the rows to sample, the
 /// perturbation, and how many cases to draw with which seed. [`run`](Self::run)
 /// takes the steps of the module doc in order, one method each: sample the
@@ -157,35 +155,133 @@ pub struct Trial<'a> {
     skip: usize,
 }
 
+/// Cases per block: a block is perturbed and predicted as one batch on
+/// one core. 256 keeps four blocks per 1,000-case check (both cores busy)
+/// while a batch stays large enough that a model's per-call cost (schema
+/// checks, a tract plan run) is spread over many rows.
+const BLOCK: usize = 256;
+
 /// Step 1: the sampled rows, in sample order.
 struct Sample {
-    /// Row numbers in the data.
+    /// Row numbers in the data of the cases that run.
     rows: Vec<IdxSize>,
+    /// The number of the first case that runs (cases before it were run
+    /// by earlier rounds).
+    first_case: usize,
     frame: DataFrame,
     /// The perturbed columns, sorted.
     columns: Vec<String>,
-    /// Each sampled row's cells of those columns.
-    originals: Vec<BTreeMap<String, Cell>>,
-    /// The cells of the skipped cases (their ops are drawn, not run).
-    skipped: Vec<BTreeMap<String, Cell>>,
+    /// For each step, its column's position in `columns`.
+    step_column: Vec<usize>,
 }
 
-/// A row's ops as proptest draws them: shrinkable toward a smaller edit.
-type OpsTree = <Vec<BoxedStrategy<Op>> as Strategy>::Tree;
-
-/// Step 2: one value tree per sampled row and the perturbed rows.
-struct Cases {
-    trees: Vec<OpsTree>,
-    frame: DataFrame,
-    seconds: f64,
+/// A perturbed column's values as the hot loop reads them: text without a
+/// copy, anything else as a cell.
+enum Source {
+    Text(StringChunked),
+    Other(Column),
 }
 
-/// Step 3: the predictions of each sampled row, before and after.
+impl Source {
+    fn new(column: &Column) -> Self {
+        match column.str() {
+            Ok(s) => Source::Text(s.rechunk().into_owned()),
+            Err(_) => Source::Other(column.clone()),
+        }
+    }
+
+    fn load(&self, i: usize, slot: &mut Cell, scratch: &mut Scratch) {
+        match self {
+            Source::Text(s) => match s.get(i) {
+                Some(t) => set_text(slot, t, scratch),
+                None => set_null(slot, scratch),
+            },
+            Source::Other(c) => *slot = cell_at(c, i),
+        }
+    }
+}
+
+/// A perturbed column being built, of the original column's type.
+enum Sink {
+    Text(StringChunkedBuilder),
+    Int(Vec<Option<i64>>, DataType),
+    Float(Vec<Option<f64>>),
+}
+
+impl Sink {
+    fn new(name: &str, dtype: &DataType, capacity: usize) -> Self {
+        if dtype.is_integer() {
+            Sink::Int(Vec::with_capacity(capacity), dtype.clone())
+        } else if dtype.is_float() {
+            Sink::Float(Vec::with_capacity(capacity))
+        } else {
+            Sink::Text(StringChunkedBuilder::new(name.into(), capacity))
+        }
+    }
+
+    fn push(&mut self, cell: &Cell) {
+        match (self, cell) {
+            (Sink::Text(b), Cell::Text(s)) => b.append_value(s),
+            (Sink::Text(b), Cell::Null) => b.append_null(),
+            (Sink::Text(b), other) => b.append_value(other.to_string()),
+            (Sink::Int(v, _), Cell::Int(i)) => v.push(Some(*i)),
+            (Sink::Int(v, _), Cell::Float(f)) => v.push(Some(f.round() as i64)),
+            (Sink::Int(v, _), _) => v.push(None),
+            (Sink::Float(v), Cell::Int(i)) => v.push(Some(*i as f64)),
+            (Sink::Float(v), Cell::Float(f)) => v.push(Some(*f)),
+            (Sink::Float(v), _) => v.push(None),
+        }
+    }
+
+    fn finish(self, name: &str) -> Series {
+        match self {
+            Sink::Text(b) => b.finish().into_series(),
+            Sink::Int(v, dtype) => {
+                let n = v.len();
+                Series::new(name.into(), v)
+                    .cast(&dtype)
+                    .unwrap_or_else(|_| Series::new_null(name.into(), n))
+            }
+            Sink::Float(v) => Series::new(name.into(), v),
+        }
+    }
+}
+
+/// Steps 2 and 3: the predictions of each sampled row, before and after.
 struct Scored {
     before: Predictions,
     after: Predictions,
     /// Perturbing plus predicting the perturbed rows: the throughput's time.
     perturbed_seconds: f64,
+}
+
+/// Joins the blocks' predictions, in block order.
+fn concat(parts: Vec<Predictions>) -> Result<Predictions, RobustError> {
+    let mut parts = parts.into_iter();
+    let Some(mut out) = parts.next() else {
+        return Ok(Predictions::Binary(Vec::new()));
+    };
+    for p in parts {
+        match (&mut out, p) {
+            (Predictions::Binary(a), Predictions::Binary(b))
+            | (Predictions::Regression(a), Predictions::Regression(b)) => a.extend(b),
+            (
+                Predictions::Multiclass { classes, probs },
+                Predictions::Multiclass {
+                    classes: c,
+                    probs: p,
+                },
+            ) if *classes == c => probs.extend(p),
+            (a, b) => {
+                return Err(RobustError::Perturb(format!(
+                    "the model answered one batch with {:?} predictions and another with {:?}",
+                    a.task(),
+                    b.task()
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl<'a> Trial<'a> {
@@ -273,14 +369,13 @@ impl<'a> Trial<'a> {
         };
         check_facts(self.perturb.steps(), facts, &self.model.card().display_id())?;
         let sample = self.sample()?;
-        let cases = self.perturb_cases(&sample, facts)?;
-        let p = self.predict(&sample, &cases)?;
+        let p = self.perturb_and_predict(&sample, facts)?;
         let n = sample.rows.len();
         let violated: Vec<usize> = (0..n)
             .filter(|&i| judge.violated(&p.before, i, &p.after, i))
             .collect();
         let flips = violated.len() as u64;
-        let examples = self.shrink(&sample, cases.trees, &p, violated, &judge, facts);
+        let examples = self.shrink(&sample, &p, violated, &judge, facts);
         Ok(FlipRate {
             cases: n as u64,
             flips,
@@ -344,97 +439,61 @@ impl<'a> Trial<'a> {
         }
         SplitMix64::new(self.seed).shuffle(&mut rows);
         rows.truncate(self.cases);
-        let sample = frame
-            .take(&IdxCa::from_vec("i".into(), rows.clone()))
-            .map_err(|e| RobustError::Data(e.to_string()))?;
-        let mut originals: Vec<BTreeMap<String, Cell>> = (0..rows.len())
-            .map(|i| {
-                columns
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.clone(),
-                            sample.column(c).map_or(Cell::Null, |col| cell_at(col, i)),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
         let skip = self.skip.min(rows.len());
         if skip == rows.len() && skip > 0 {
             return Err(RobustError::NoMoreRows { ran: skip });
         }
-        let skipped: Vec<_> = originals.drain(..skip).collect();
+        let rows = rows.split_off(skip);
+        let frame = frame
+            .take(&IdxCa::from_vec("i".into(), rows.clone()))
+            .map_err(|e| RobustError::Data(e.to_string()))?;
+        let step_column = steps
+            .iter()
+            .map(|s| columns.iter().position(|c| c == s.column()).unwrap_or(0))
+            .collect();
         Ok(Sample {
-            rows: rows.split_off(skip),
-            frame: sample.slice(skip as i64, usize::MAX),
+            rows,
+            first_case: skip,
+            frame,
             columns,
-            originals,
-            skipped,
+            step_column,
         })
     }
 
-    /// Step 2: draws every row's ops from one seeded `TestRunner`, in row
-    /// order, and applies them.
-    fn perturb_cases(&self, sample: &Sample, facts: &TrainingFacts) -> Result<Cases, RobustError> {
-        let steps = self.perturb.steps();
+    /// Steps 2 and 3: the perturbed rows block by block on every core, then
+    /// the originals in one batch.
+    fn perturb_and_predict(
+        &self,
+        sample: &Sample,
+        facts: &TrainingFacts,
+    ) -> Result<Scored, RobustError> {
         let n = sample.rows.len();
-        let mut runner = TestRunner::new_with_rng(Config::default(), seed_rng(self.seed));
-        let mut trees = Vec::with_capacity(n);
-        let mut perturbed_cells: BTreeMap<String, Vec<Cell>> = sample
+        let sources: Vec<(Source, DataType)> = sample
             .columns
             .iter()
-            .map(|c| (c.clone(), Vec::with_capacity(n)))
-            .collect();
-        let start = Instant::now();
-        // Built-in strategies do not depend on the cell: build them once. Only
-        // custom strategies are rebuilt per row, from the row's original value.
-        let per_row = steps.iter().any(|s| matches!(s, Step::Custom { .. }));
-        let shared: Vec<BoxedStrategy<Op>> =
-            steps.iter().map(|s| s.strategy(&Cell::Null)).collect();
-        let mut draw = |original: &BTreeMap<String, Cell>| {
-            if per_row {
-                let strategy: Vec<BoxedStrategy<Op>> = steps
-                    .iter()
-                    .map(|s| s.strategy(original.get(s.column()).unwrap_or(&Cell::Null)))
-                    .collect();
-                strategy.new_tree(&mut runner)
-            } else {
-                shared.new_tree(&mut runner)
-            }
-            .map_err(|e| RobustError::Perturb(e.to_string()))
-        };
-        // Skipped cases take their draws from the stream, as in one long run.
-        for original in &sample.skipped {
-            draw(original)?;
-        }
+            .map(|c| {
+                let col = sample
+                    .frame
+                    .column(c)
+                    .map_err(|e| RobustError::Data(e.to_string()))?;
+                Ok((Source::new(col), col.dtype().clone()))
+            })
+            .collect::<Result<_, RobustError>>()?;
         let bar = crate::progress::bar(n as u64, "perturbing cases");
-        for original in &sample.originals {
-            bar.inc(1);
-            let tree = draw(original)?;
-            let row = perturb_row(steps, &tree.current(), original, facts);
-            for (c, v) in row {
-                if let Some(col) = perturbed_cells.get_mut(&c) {
-                    col.push(v);
-                }
-            }
-            trees.push(tree);
-        }
-        bar.finish_and_clear();
-        let frame = with_cells(&sample.frame, &perturbed_cells)
-            .map_err(|e| RobustError::Data(e.to_string()))?;
-        Ok(Cases {
-            trees,
-            frame,
-            seconds: start.elapsed().as_secs_f64(),
-        })
-    }
-
-    /// Step 3: the perturbed rows, then the originals, in one batch each.
-    fn predict(&self, sample: &Sample, cases: &Cases) -> Result<Scored, RobustError> {
         let start = Instant::now();
-        let after = predict_checked(self.model, &cases.frame)?;
-        let perturbed_seconds = cases.seconds + start.elapsed().as_secs_f64();
+        let blocks: Vec<Result<Predictions, RobustError>> = (0..n.div_ceil(BLOCK))
+            .into_par_iter()
+            .map(|b| {
+                let (lo, hi) = (b * BLOCK, ((b + 1) * BLOCK).min(n));
+                let frame = self.perturb_block(sample, &sources, facts, lo, hi)?;
+                let p = predict_checked(self.model, &frame)?;
+                bar.inc((hi - lo) as u64);
+                Ok(p)
+            })
+            .collect();
+        let after = concat(blocks.into_iter().collect::<Result<Vec<_>, _>>()?)?;
+        let perturbed_seconds = start.elapsed().as_secs_f64();
+        bar.finish_and_clear();
         let before = predict_checked(self.model, &sample.frame)?;
         Ok(Scored {
             before,
@@ -443,13 +502,78 @@ impl<'a> Trial<'a> {
         })
     }
 
-    /// Step 5: shrinks the most telling violations (the largest change of
-    /// probability) with proptest's value trees, re-predicting one row per
-    /// shrink step.
+    /// Cases `lo..hi` of the sample, perturbed: the sample's rows with the
+    /// perturbed columns replaced.
+    fn perturb_block(
+        &self,
+        sample: &Sample,
+        sources: &[(Source, DataType)],
+        facts: &TrainingFacts,
+        lo: usize,
+        hi: usize,
+    ) -> Result<DataFrame, RobustError> {
+        let steps = self.perturb.steps();
+        let mut sinks: Vec<Sink> = sample
+            .columns
+            .iter()
+            .zip(sources)
+            .map(|(c, (_, dtype))| Sink::new(c, dtype, hi - lo))
+            .collect();
+        // Reused by every case of the block.
+        let mut cells: Vec<Cell> = vec![Cell::Null; sources.len()];
+        let mut ops: Vec<Op> = vec![Op::Keep; steps.len()];
+        let mut scratch = Scratch::default();
+        for i in lo..hi {
+            for (cell, (source, _)) in cells.iter_mut().zip(sources) {
+                source.load(i, cell, &mut scratch);
+            }
+            // Every op is drawn from the original cells, then applied in
+            // the declared order.
+            let mut rng = case_rng(self.seed, (sample.first_case + i) as u64);
+            for ((step, op), c) in steps.iter().zip(&mut ops).zip(&sample.step_column) {
+                draw(step, &mut rng, &cells[*c], op);
+            }
+            for ((step, op), c) in steps.iter().zip(&ops).zip(&sample.step_column) {
+                apply_in_place(step, op, &mut cells[*c], facts, &mut scratch);
+            }
+            for (sink, cell) in sinks.iter_mut().zip(&cells) {
+                sink.push(cell);
+            }
+        }
+        let mut frame = sample.frame.slice(lo as i64, hi - lo);
+        for (name, sink) in sample.columns.iter().zip(sinks) {
+            frame
+                .replace(name, sink.finish(name).into_column())
+                .map_err(|e| RobustError::Data(e.to_string()))?;
+        }
+        Ok(frame)
+    }
+
+    /// The original cells of case `i`, by column and by step.
+    fn originals(&self, sample: &Sample, i: usize) -> (BTreeMap<String, Cell>, Vec<Cell>) {
+        let by_column: BTreeMap<String, Cell> = sample
+            .columns
+            .iter()
+            .map(|c| {
+                let cell = sample.frame.column(c).map_or(Cell::Null, |col| cell_at(col, i));
+                (c.clone(), cell)
+            })
+            .collect();
+        let by_step = self
+            .perturb
+            .steps()
+            .iter()
+            .map(|s| by_column.get(s.column()).cloned().unwrap_or(Cell::Null))
+            .collect();
+        (by_column, by_step)
+    }
+
+    /// Step 4: shrinks the most telling violations (the largest change of
+    /// the score): each is drawn again as a value tree and shrunk with
+    /// proptest's loop, re-predicting one row per step.
     fn shrink(
         &self,
         sample: &Sample,
-        mut trees: Vec<OpsTree>,
         p: &Scored,
         mut telling: Vec<usize>,
         judge: &Judge,
@@ -462,16 +586,17 @@ impl<'a> Trial<'a> {
         let mut shrunk = Vec::new();
         for i in telling {
             let row_frame = sample.frame.slice(i as i64, 1);
-            let original = &sample.originals[i];
+            let (original, by_step) = self.originals(sample, i);
             let still_violates = |ops: &[Op]| -> Option<Predictions> {
-                let row = perturb_row(steps, ops, original, facts);
+                let row = perturb_row(steps, ops, &original, facts);
                 let cells: BTreeMap<String, Vec<Cell>> =
                     row.into_iter().map(|(c, v)| (c, vec![v])).collect();
                 let f = with_cells(&row_frame, &cells).ok()?;
                 let after = predict_checked(self.model, &f).ok()?;
                 judge.violated(&p.before, i, &after, 0).then_some(after)
             };
-            let tree = &mut trees[i];
+            let mut tree =
+                OpsTree::draw(steps, self.seed, (sample.first_case + i) as u64, &by_step);
             let mut best = tree.current();
             let (mut best_p, mut best_class) =
                 (judge.score(&p.after, i), judge.class_name(&p.after, i));
@@ -498,7 +623,7 @@ impl<'a> Trial<'a> {
                     }
                 }
             }
-            let after = perturb_row(steps, &best, original, facts);
+            let after = perturb_row(steps, &best, &original, facts);
             let changes = sample
                 .columns
                 .iter()

@@ -1,0 +1,158 @@
+use linfa::prelude::*;
+use ndarray::Array1;
+
+use super::*;
+use crate::rng::SplitMix64;
+
+/// A seeded sparse problem: `rows` × `width`, ~`per_row` non-zeros a row,
+/// labels from a hidden linear rule plus label noise.
+fn problem(rows: usize, width: usize, per_row: usize, seed: u64) -> (Csr, Vec<bool>) {
+    let mut rng = SplitMix64::new(seed);
+    let truth: Vec<f64> = (0..width).map(|_| rng.unit() * 4.0 - 2.0).collect();
+    let mut design = Vec::with_capacity(rows);
+    let mut y = Vec::with_capacity(rows);
+    for _ in 0..rows {
+        let mut row: Vec<(u32, f64)> = (0..per_row)
+            .map(|_| ((rng.next_u64() % width as u64) as u32, rng.unit()))
+            .collect();
+        row.sort_by_key(|e| e.0);
+        row.dedup_by_key(|e| e.0);
+        let z: f64 = row.iter().map(|(j, v)| truth[*j as usize] * v).sum::<f64>() + 0.3;
+        y.push(rng.unit() < sigmoid(z));
+        design.push(row);
+    }
+    (Csr::from_rows(&design, width).unwrap(), y)
+}
+
+fn fit(x: &Csr, y: &[bool], alpha: f64) -> FittedSparseLogistic {
+    let data = linfa::DatasetBase::new(x.clone(), Array1::from(y.to_vec()));
+    SparseLogisticRegression::default()
+        .alpha(alpha)
+        .fit(&data)
+        .unwrap()
+}
+
+#[test]
+fn the_gradient_is_the_derivative_of_the_cost() {
+    let (x, y) = problem(200, 30, 5, 1);
+    let p = Problem::new(&x, y, 0.7);
+    let mut rng = SplitMix64::new(9);
+    let at: Vec<f64> = (0..31).map(|_| rng.unit() - 0.5).collect();
+    let (_, g) = p.evaluate(&at);
+    for j in [0, 7, 29, 30] {
+        let h = 1e-6;
+        let (mut up, mut down) = (at.clone(), at.clone());
+        up[j] += h;
+        down[j] -= h;
+        let numeric = (p.evaluate(&up).0 - p.evaluate(&down).0) / (2.0 * h);
+        assert!(
+            (numeric - g[j]).abs() < 1e-7,
+            "column {j}: analytic {} numeric {numeric}",
+            g[j]
+        );
+    }
+}
+
+#[test]
+fn the_fit_reaches_the_optimum_linfa_logistic_reaches_on_the_dense_matrix() {
+    let (x, y) = problem(400, 25, 6, 2);
+    let sparse = fit(&x, &y, 1.0);
+    assert!(sparse.converged(), "{} iterations", sparse.iterations());
+    let dense = x.matrix().to_dense();
+    let data = linfa::Dataset::new(dense, Array1::from(y.clone()));
+    let linfa_fit = linfa_logistic::LogisticRegression::default()
+        .alpha(1.0)
+        .max_iterations(1000)
+        .gradient_tolerance(1e-8)
+        .fit(&data)
+        .unwrap();
+    // linfa maps `true` to its positive label only when it met `false` first.
+    let sign = if linfa_fit.labels().pos.class {
+        1.0
+    } else {
+        -1.0
+    };
+    // Both at the same optimum: the objectives agree to 1e-9 (relative) and
+    // the weights to 1e-3 (the optimum is flat along correlated columns,
+    // and each optimizer stops at its own tolerance).
+    let mut theirs: Vec<f64> = linfa_fit.params().iter().map(|w| sign * w).collect();
+    theirs.push(sign * linfa_fit.intercept());
+    let p = Problem::new(&x, y.clone(), 1.0);
+    let their_objective = p.evaluate(&theirs).0 * p.n;
+    assert!(
+        sparse.objective() <= their_objective * (1.0 + 1e-9),
+        "sparse objective {} vs linfa's {their_objective}",
+        sparse.objective()
+    );
+    assert!(
+        (sparse.objective() - their_objective).abs() <= their_objective * 1e-6,
+        "sparse objective {} vs linfa's {their_objective}",
+        sparse.objective()
+    );
+    for (a, b) in sparse.weights().iter().zip(&theirs) {
+        assert!((a - b).abs() < 1e-3, "weight {a} vs linfa {b}");
+    }
+    assert!((sparse.intercept() - theirs[25]).abs() < 1e-3);
+}
+
+#[test]
+fn same_data_same_weights_to_the_bit_on_one_thread_or_two() {
+    // Rows enough that both products split into several tasks.
+    let (x, y) = problem(9_000, 3_000, 40, 3);
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| fit(&x, &y, 1.0))
+    };
+    let (one, two) = (on(1), on(2));
+    let bits = |m: &FittedSparseLogistic| -> Vec<u64> {
+        m.weights()
+            .iter()
+            .chain([m.intercept()].iter())
+            .map(|v| v.to_bits())
+            .collect()
+    };
+    assert_eq!(bits(&one), bits(&two));
+    assert_eq!(bits(&one), bits(&on(2)), "a second fit on two threads");
+    assert_eq!(one.objective().to_bits(), two.objective().to_bits());
+}
+
+#[test]
+fn a_stronger_penalty_gives_smaller_weights_and_a_higher_data_loss() {
+    let (x, y) = problem(500, 40, 6, 4);
+    let (weak, strong) = (fit(&x, &y, 0.01), fit(&x, &y, 10.0));
+    let norm = |m: &FittedSparseLogistic| m.weights().iter().map(|v| v * v).sum::<f64>();
+    assert!(norm(&strong) < norm(&weak) / 4.0);
+    let acc = |m: &FittedSparseLogistic| {
+        let data = linfa::DatasetBase::new(x.clone(), Array1::from(y.clone()));
+        let p: Array1<bool> = m.predict(&data);
+        p.iter().zip(&y).filter(|(a, b)| a == b).count()
+    };
+    assert!(acc(&weak) >= acc(&strong), "{} vs {}", acc(&weak), acc(&strong));
+}
+
+#[test]
+fn bad_input_is_an_error_that_says_what() {
+    let (x, y) = problem(50, 5, 2, 5);
+    let ones = linfa::DatasetBase::new(x.clone(), Array1::from_elem(50, true));
+    let e = SparseLogisticRegression::default().fit(&ones).unwrap_err();
+    assert!(matches!(e, LogisticError::OneClass { rows: 50 }), "{e}");
+    let short = linfa::DatasetBase::new(x.clone(), Array1::from(y[..10].to_vec()));
+    let e = SparseLogisticRegression::default().fit(&short).unwrap_err();
+    assert_eq!(e.to_string(), "shape mismatch: 10 targets for 50 rows");
+    let data = linfa::DatasetBase::new(x, Array1::from(y));
+    let e = SparseLogisticRegression::default()
+        .alpha(f64::NAN)
+        .fit(&data)
+        .unwrap_err();
+    assert!(e.to_string().contains("alpha must be a finite number"), "{e}");
+    let e = Csr::from_rows(&[vec![(0, 1.0)], vec![(1, f64::INFINITY)]], 2).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the design matrix (row 1) holds a NaN or infinite value"
+    );
+    let e = Csr::from_rows(&[vec![(3, 1.0)]], 2).unwrap_err();
+    assert!(e.to_string().contains("row 0 has column 3"), "{e}");
+}
