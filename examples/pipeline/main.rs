@@ -12,7 +12,8 @@
 //! is written atomically, so no interruption leaves a partial one.
 //!
 //! Flags: `--data PATH` (reviews CSV), `--store DIR`, `--name NAME`,
-//! `--seed N`, `--min-rows N`, `--buckets N`, `--iterations N`, `--alpha X`,
+//! `--seed N`, `--min-rows N`, `--buckets N`, `--iterations N`,
+//! `--tolerance X` (the fit's gradient tolerance), `--alpha X`,
 //! `--export-design DIR` (the split, the design matrices and the run's
 //! figures for `bench/model_quality.py`; see `export.rs`).
 //!
@@ -52,7 +53,7 @@ struct Args {
     config: TrainConfig,
 }
 
-const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--alpha X] [--export-design DIR]";
+const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--tolerance X] [--alpha X] [--export-design DIR]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
@@ -89,6 +90,13 @@ fn parse_args() -> Result<Args, String> {
             "--min-rows" => out.config.min_rows = num(args.next(), "--min-rows")? as usize,
             "--buckets" => out.config.buckets = num(args.next(), "--buckets")? as usize,
             "--iterations" => out.config.max_iterations = num(args.next(), "--iterations")?,
+            "--tolerance" => {
+                out.config.gradient_tolerance = args
+                    .next()
+                    .ok_or("--tolerance needs a value")?
+                    .parse()
+                    .map_err(|e| format!("--tolerance: {e}"))?
+            }
             "--alpha" => {
                 out.config.alpha = args
                     .next()

@@ -46,6 +46,10 @@ pub struct TrainConfig {
     pub buckets: usize,
     /// L-BFGS iterations at most.
     pub max_iterations: u64,
+    /// The fit stops when no component of the mean-scaled gradient exceeds
+    /// this: 1e-4, scikit-learn's default `tol` under the same rule (see
+    /// [`SparseLogisticRegression::gradient_tolerance`]).
+    pub gradient_tolerance: f64,
     /// L2 penalty (scikit-learn's `1/C`).
     pub alpha: f64,
     pub min_rows: usize,
@@ -72,6 +76,7 @@ impl TrainConfig {
             text: vec!["Title".into(), "Review Text".into()],
             buckets: 1 << 16,
             max_iterations: 1000,
+            gradient_tolerance: 1e-4,
             alpha: 1.0,
             min_rows: 1_000,
             seed: 42,
@@ -301,6 +306,7 @@ pub fn train_with_report(
     let fitted: FittedSparseLogistic = SparseLogisticRegression::default()
         .alpha(config.alpha)
         .max_iterations(config.max_iterations)
+        .gradient_tolerance(config.gradient_tolerance)
         .fit(&dataset)?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let report = FitReport {

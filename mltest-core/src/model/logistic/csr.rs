@@ -6,6 +6,8 @@
 //! reduction, and each element is summed in the same order on any thread
 //! count: a fit is bit-reproducible whatever the machine's core count.
 
+use std::sync::OnceLock;
+
 use rayon::prelude::*;
 use sprs::{CsMatI, TriMatI};
 
@@ -20,6 +22,9 @@ pub type CsrMatrix = CsMatI<f64, u32, usize>;
 /// Rows per parallel task: below ~2,000 rows a task costs more to schedule
 /// than to compute (a review row has ~60 non-zeros, ~60 ns of work).
 const MIN_ROWS_PER_TASK: usize = 2048;
+/// At most this many row chunks in [`Csr::loss_gradient`] (each holds a
+/// gradient-sized buffer): 16 keep two to eight cores busy.
+const MAX_CHUNKS: usize = 16;
 /// Columns per parallel task of the transposed product.
 const MIN_COLS_PER_TASK: usize = 512;
 
@@ -39,7 +44,9 @@ const MIN_COLS_PER_TASK: usize = 512;
 #[derive(Clone, Debug)]
 pub struct Csr {
     rows: CsrMatrix,
-    cols: CsrMatrix,
+    /// The CSC copy, built on first use by [`Csr::dot_transposed`]: a fit
+    /// does not need it (see [`Csr::loss_gradient`]).
+    cols: OnceLock<CsrMatrix>,
 }
 
 impl Csr {
@@ -56,8 +63,10 @@ impl Csr {
                 what: format!("the design matrix (row {row})"),
             });
         }
-        let cols = rows.to_other_storage();
-        Ok(Csr { rows, cols })
+        Ok(Csr {
+            rows,
+            cols: OnceLock::new(),
+        })
     }
 
     /// From rows of (column, value) pairs, e.g. a feature pipeline's output.
@@ -117,6 +126,38 @@ impl Csr {
         self.rows.nnz()
     }
 
+    /// The matrix without its empty columns, and the original index of each
+    /// column kept; `None` when every column holds a value. Exact: indices
+    /// keep their order, values are untouched.
+    pub fn without_empty_columns(&self) -> Option<(Csr, Vec<u32>)> {
+        let mut seen = vec![false; self.n_cols()];
+        for &j in self.rows.indices() {
+            seen[j as usize] = true;
+        }
+        if seen.iter().all(|s| *s) {
+            return None;
+        }
+        let mut map = vec![u32::MAX; self.n_cols()];
+        let mut used = Vec::new();
+        for (j, _) in seen.iter().enumerate().filter(|(_, s)| **s) {
+            map[j] = used.len() as u32;
+            used.push(j as u32);
+        }
+        let rows = CsrMatrix::new(
+            (self.n_rows(), used.len()),
+            self.rows.indptr().raw_storage().to_vec(),
+            self.rows.indices().iter().map(|&j| map[j as usize]).collect(),
+            self.rows.data().to_vec(),
+        );
+        Some((
+            Csr {
+                rows,
+                cols: OnceLock::new(),
+            },
+            used,
+        ))
+    }
+
     /// `z = X w + b`, one row per task group.
     pub fn dot(&self, w: &[f64], b: f64, z: &mut [f64]) {
         gather(&self.rows, w, b, z, MIN_ROWS_PER_TASK);
@@ -124,7 +165,72 @@ impl Csr {
 
     /// `g = Xᵀ r` (one column of X per element of `g`).
     pub fn dot_transposed(&self, r: &[f64], g: &mut [f64]) {
-        gather(&self.cols, r, 0.0, g, MIN_COLS_PER_TASK);
+        let cols = self.cols.get_or_init(|| self.rows.to_other_storage());
+        gather(cols, r, 0.0, g, MIN_COLS_PER_TASK);
+    }
+
+    /// The logistic loss's one pass: for each row, `zᵢ = xᵢ·w + b`, then
+    /// `(lossᵢ, rᵢ) = f(i, zᵢ)`, then `g += rᵢ xᵢ` while the row is still in
+    /// cache. Returns `(Σ lossᵢ, Σ rᵢ)`; `g` (zeroed by the caller) gets
+    /// `Xᵀ r`. The matrix is read once per evaluation where two gathers
+    /// (rows, then the CSC copy) read it twice: the products are bound by
+    /// memory traffic (12 bytes a non-zero), so this halves their time.
+    ///
+    /// Rows are cut into a fixed number of chunks that depends on the row
+    /// count only, each scattering into its own buffer, and the buffers are
+    /// added in chunk order: the same bits on any thread count. When the
+    /// buffers would exceed 2^22 values (32 MB), it falls back to the two
+    /// gathers, which need no buffers.
+    pub fn loss_gradient<F>(&self, w: &[f64], b: f64, f: F, g: &mut [f64]) -> (f64, f64)
+    where
+        F: Fn(usize, f64) -> (f64, f64) + Sync,
+    {
+        let (n, d) = (self.n_rows(), self.n_cols());
+        let chunks = n.div_ceil(MIN_ROWS_PER_TASK).clamp(1, MAX_CHUNKS);
+        if chunks * d > 1 << 22 {
+            let mut z = vec![0.0; n];
+            self.dot(w, b, &mut z);
+            let (mut loss, mut residual) = (0.0, 0.0);
+            for (i, zi) in z.iter_mut().enumerate() {
+                let (l, r) = f(i, *zi);
+                loss += l;
+                residual += r;
+                *zi = r;
+            }
+            self.dot_transposed(&z, g);
+            return (loss, residual);
+        }
+        let indptr = self.rows.indptr();
+        let (ptr, indices, data) = (indptr.raw_storage(), self.rows.indices(), self.rows.data());
+        let offset = ptr.first().copied().unwrap_or(0);
+        let per = n.div_ceil(chunks);
+        let parts: Vec<(f64, f64, Vec<f64>)> = (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let mut part = vec![0.0; d];
+                let (mut loss, mut residual) = (0.0, 0.0);
+                for i in c * per..((c + 1) * per).min(n) {
+                    let (s, e) = (ptr[i] - offset, ptr[i + 1] - offset);
+                    let (idx, val) = (&indices[s..e], &data[s..e]);
+                    let (l, r) = f(i, b + dot_row(idx, val, w));
+                    loss += l;
+                    residual += r;
+                    for (j, x) in idx.iter().zip(val) {
+                        part[*j as usize] += r * x;
+                    }
+                }
+                (loss, residual, part)
+            })
+            .collect();
+        let (mut loss, mut residual) = (0.0, 0.0);
+        for (l, r, part) in parts {
+            loss += l;
+            residual += r;
+            for (gj, pj) in g.iter_mut().zip(&part) {
+                *gj += pj;
+            }
+        }
+        (loss, residual)
     }
 }
 
@@ -139,12 +245,30 @@ fn gather(m: &CsrMatrix, v: &[f64], start: f64, out: &mut [f64], min_len: usize)
         .enumerate()
         .for_each(|(i, o)| {
             let (s, e) = (ptr[i] - offset, ptr[i + 1] - offset);
-            let mut acc = start;
-            for (j, x) in indices[s..e].iter().zip(&data[s..e]) {
-                acc += x * v[*j as usize];
-            }
-            *o = acc;
+            *o = start + dot_row(&indices[s..e], &data[s..e], v);
         });
+}
+
+/// `Σ_k data[k] · v[indices[k]]` with four accumulators: one accumulator
+/// waits ~4 cycles per add on the previous one, which made the products
+/// latency-bound (1.8 ns a non-zero on this machine); four independent
+/// chains overlap. The order is fixed by the code, so the sum is the same
+/// on any thread count.
+#[inline]
+fn dot_row(indices: &[u32], data: &[f64], v: &[f64]) -> f64 {
+    let mut a = [0.0f64; 4];
+    let (ic, dc) = (indices.chunks_exact(4), data.chunks_exact(4));
+    let (ir, dr) = (ic.remainder(), dc.remainder());
+    for (j, x) in ic.zip(dc) {
+        a[0] += x[0] * v[j[0] as usize];
+        a[1] += x[1] * v[j[1] as usize];
+        a[2] += x[2] * v[j[2] as usize];
+        a[3] += x[3] * v[j[3] as usize];
+    }
+    for (j, x) in ir.iter().zip(dr) {
+        a[0] += x * v[*j as usize];
+    }
+    (a[0] + a[1]) + (a[2] + a[3])
 }
 
 impl linfa::dataset::Records for Csr {

@@ -52,7 +52,10 @@ mod csr;
 
 use std::cell::RefCell;
 
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
+use argmin::core::{
+    CostFunction, Executor, Gradient, IterState, KV, Problem as ArgminProblem, Solver, State,
+    TerminationReason, TerminationStatus,
+};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use linfa::dataset::{AsSingleTargets, DatasetBase};
@@ -80,9 +83,10 @@ pub enum LogisticError {
 
 /// Hyper-parameters (linfa's unfitted model). Defaults: `alpha` 1.0
 /// (scikit-learn's `C = 1`), at most 1,000 L-BFGS iterations (scikit-learn's
-/// `max_iter`), gradient tolerance 1e-5 on the L2 norm of the scaled
-/// objective's gradient, 10 correction pairs (scikit-learn's and
-/// linfa-logistic's `m`).
+/// `max_iter`), gradient tolerance 1e-4 on the largest component of the
+/// scaled objective's gradient (scikit-learn's `tol` and the rule its lbfgs
+/// solver stops on, so both stop equally converged), 10 correction pairs
+/// (scikit-learn's and linfa-logistic's `m`).
 ///
 /// ```
 /// use mltest_core::model::logistic::SparseLogisticRegression;
@@ -102,7 +106,7 @@ impl Default for SparseLogisticRegression {
         SparseLogisticRegression {
             alpha: 1.0,
             max_iterations: 1000,
-            gradient_tolerance: 1e-5,
+            gradient_tolerance: 1e-4,
             memory: 10,
         }
     }
@@ -121,7 +125,11 @@ impl SparseLogisticRegression {
         self
     }
 
-    /// Stop when the L2 norm of the scaled gradient is below this.
+    /// Stop when every component of the scaled objective's gradient is at
+    /// most this in magnitude (scipy's `gtol`, which scikit-learn sets to
+    /// its `tol`). An L2-norm rule (argmin's own) would stop later as the
+    /// width grows: at 4,096 columns it took 127 iterations to scikit-learn's
+    /// 97 for the same optimum to 1e-5.
     pub fn gradient_tolerance(mut self, tol: f64) -> Self {
         self.gradient_tolerance = tol;
         self
@@ -243,12 +251,26 @@ impl<T: AsSingleTargets<Elem = bool>> Fit<Csr, T, LogisticError> for SparseLogis
         if positives == 0 || positives == y.len() {
             return Err(LogisticError::OneClass { rows: y.len() });
         }
-        let problem = Problem::new(x, y, self.alpha);
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
-            .with_tolerance_grad(self.gradient_tolerance)
+        // Columns no training row touches have a zero gradient at zero, so
+        // their weights stay exactly 0 through every L-BFGS step: fit
+        // without them. With 2^16 hashed buckets ~80% of the columns are
+        // empty, and the solver's vector work (serial, ~2.6M flops an
+        // iteration at full width) would cost more than the products.
+        let compacted = x.without_empty_columns();
+        let (fit_x, columns) = match &compacted {
+            Some((c, used)) => (c, Some(used.as_slice())),
+            None => (x, None),
+        };
+        let problem = Problem::new(fit_x, y, self.alpha);
+        let lbfgs = LBFGS::new(MoreThuenteLineSearch::new(), self.memory)
+            .with_tolerance_grad(0.0)
             .and_then(|s| s.with_tolerance_cost(f64::EPSILON))
             .map_err(|e| LogisticError::Solver(e.to_string()))?;
-        let start = vec![0.0; x.n_cols() + 1];
+        let solver = MaxNormStop {
+            inner: lbfgs,
+            tolerance: self.gradient_tolerance,
+        };
+        let start = vec![0.0; fit_x.n_cols() + 1];
         let result = Executor::new(problem, solver)
             .configure(|s| s.param(start).max_iters(self.max_iterations))
             .timer(false)
@@ -272,6 +294,16 @@ impl<T: AsSingleTargets<Elem = bool>> Fit<Csr, T, LogisticError> for SparseLogis
         let evaluations = problem.evaluations.get();
         let objective = problem.evaluate(&w).0 * problem.n;
         let intercept = w.pop().unwrap_or(0.0);
+        let w = match columns {
+            Some(used) => {
+                let mut full = vec![0.0; x.n_cols()];
+                for (k, &j) in used.iter().enumerate() {
+                    full[j as usize] = w[k];
+                }
+                full
+            }
+            None => w,
+        };
         if let Some(j) = w.iter().position(|v| !v.is_finite()) {
             return Err(LogisticError::NonFinite {
                 what: format!("the fitted weight of column {j}"),
@@ -288,17 +320,53 @@ impl<T: AsSingleTargets<Elem = bool>> Fit<Csr, T, LogisticError> for SparseLogis
     }
 }
 
-fn sigmoid(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
+/// argmin's L-BFGS with scipy's stopping rule on the gradient (the largest
+/// component at most `tolerance`) in place of its own L2-norm rule; the
+/// inner solver keeps its cost-change rule.
+struct MaxNormStop<S> {
+    inner: S,
+    tolerance: f64,
 }
 
-/// `log(1 + exp(t))` without overflow.
-fn softplus(t: f64) -> f64 {
-    if t > 0.0 {
-        t + (-t).exp().ln_1p()
-    } else {
-        t.exp().ln_1p()
+type Iter = IterState<Vec<f64>, Vec<f64>, (), (), (), f64>;
+
+impl<O, S: Solver<O, Iter>> Solver<O, Iter> for MaxNormStop<S> {
+    fn name(&self) -> &str {
+        "L-BFGS (max-norm gradient stop)"
     }
+
+    fn init(&mut self, problem: &mut ArgminProblem<O>, state: Iter) -> Result<(Iter, Option<KV>), argmin::core::Error> {
+        self.inner.init(problem, state)
+    }
+
+    fn next_iter(&mut self, problem: &mut ArgminProblem<O>, state: Iter) -> Result<(Iter, Option<KV>), argmin::core::Error> {
+        self.inner.next_iter(problem, state)
+    }
+
+    fn terminate(&mut self, state: &Iter) -> TerminationStatus {
+        let largest = state
+            .get_gradient()
+            .map(|g| g.iter().fold(0.0f64, |m, v| m.max(v.abs())));
+        if largest.is_some_and(|m| m <= self.tolerance) {
+            return TerminationStatus::Terminated(TerminationReason::SolverConverged);
+        }
+        self.inner.terminate(state)
+    }
+}
+
+/// `(log(1 + exp(−s z)), σ(z) − y)` for label `y` (`s = ±1`) from one
+/// `exp`: both are functions of `e = exp(−|z|)`, which never overflows.
+#[inline]
+fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let t = if y { -z } else { z };
+    let loss = t.max(0.0) + e.ln_1p();
+    let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    (loss, p - f64::from(u8::from(y)))
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
 }
 
 /// The argmin problem: parameters are the weights followed by the intercept.
@@ -331,17 +399,11 @@ impl<'a> Problem<'a> {
         self.evaluations.set(self.evaluations.get() + 1);
         let d = self.x.n_cols();
         let (w, b) = (&p[..d], p[d]);
-        let mut z = vec![0.0; self.x.n_rows()];
-        self.x.dot(w, b, &mut z);
-        // Loss summed in row order (deterministic); z becomes the residual.
-        let mut loss = 0.0;
-        for (zi, &yi) in z.iter_mut().zip(&self.y) {
-            loss += softplus(if yi { -*zi } else { *zi });
-            *zi = sigmoid(*zi) - f64::from(u8::from(yi));
-        }
-        let intercept_grad: f64 = z.iter().sum();
         let mut g = vec![0.0; d + 1];
-        self.x.dot_transposed(&z, &mut g[..d]);
+        let y = &self.y;
+        let (loss, intercept_grad) =
+            self.x
+                .loss_gradient(w, b, |i, z| loss_and_residual(z, y[i]), &mut g[..d]);
         let inv_n = 1.0 / self.n;
         for (gj, wj) in g[..d].iter_mut().zip(w) {
             *gj = (*gj + self.alpha * wj) * inv_n;

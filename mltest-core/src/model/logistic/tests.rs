@@ -136,6 +136,70 @@ fn a_stronger_penalty_gives_smaller_weights_and_a_higher_data_loss() {
 }
 
 #[test]
+fn the_one_pass_gradient_equals_the_two_gathers() {
+    let (x, y) = problem(5_000, 700, 20, 8);
+    let mut rng = SplitMix64::new(3);
+    let w: Vec<f64> = (0..700).map(|_| rng.unit() - 0.5).collect();
+    let f = |i: usize, z: f64| loss_and_residual(z, y[i]);
+    let mut g = vec![0.0; 700];
+    let (loss, residual) = x.loss_gradient(&w, 0.2, f, &mut g);
+    let mut z = vec![0.0; 5_000];
+    x.dot(&w, 0.2, &mut z);
+    let pairs: Vec<(f64, f64)> = z.iter().enumerate().map(|(i, z)| f(i, *z)).collect();
+    let r: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let mut expected = vec![0.0; 700];
+    x.dot_transposed(&r, &mut expected);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + b.abs());
+    assert!(close(loss, pairs.iter().map(|p| p.0).sum()));
+    assert!(close(residual, r.iter().sum()));
+    for (a, b) in g.iter().zip(&expected) {
+        assert!(close(*a, *b), "{a} vs {b}");
+    }
+}
+
+#[test]
+fn empty_columns_get_weight_zero_and_change_nothing_else() {
+    // Columns 0, 5 and 6 of the wide design are empty; the narrow design is
+    // the same data without them.
+    let (narrow, y) = problem(300, 8, 4, 6);
+    let spread = |j: u32| if j < 4 { j + 1 } else { j + 3 };
+    let rows: Vec<Vec<(u32, f64)>> = (0..narrow.n_rows())
+        .map(|i| {
+            let r = narrow.matrix().outer_view(i).unwrap();
+            r.iter().map(|(j, v)| (spread(j as u32), *v)).collect()
+        })
+        .collect();
+    let wide = Csr::from_rows(&rows, 11).unwrap();
+    let (a, b) = (fit(&narrow, &y, 1.0), fit(&wide, &y, 1.0));
+    for j in [0, 5, 6] {
+        assert_eq!(b.weights()[j].to_bits(), 0.0f64.to_bits(), "column {j}");
+    }
+    for j in 0..8u32 {
+        assert_eq!(a.weights()[j as usize].to_bits(), b.weights()[spread(j) as usize].to_bits());
+    }
+    assert_eq!(a.intercept().to_bits(), b.intercept().to_bits());
+    assert_eq!(a.iterations(), b.iterations());
+}
+
+#[test]
+fn the_fit_stops_when_no_gradient_component_exceeds_the_tolerance() {
+    let (x, y) = problem(2_000, 300, 12, 7);
+    for tol in [1e-3, 1e-4, 1e-6] {
+        let data = linfa::DatasetBase::new(x.clone(), Array1::from(y.clone()));
+        let m = SparseLogisticRegression::default()
+            .gradient_tolerance(tol)
+            .fit(&data)
+            .unwrap();
+        assert!(m.converged(), "tol {tol}: {} iterations", m.iterations());
+        let mut at = m.weights().to_vec();
+        at.push(m.intercept());
+        let (_, g) = Problem::new(&x, y.clone(), 1.0).evaluate(&at);
+        let largest = g.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        assert!(largest <= tol, "tol {tol}: largest gradient component {largest}");
+    }
+}
+
+#[test]
 fn bad_input_is_an_error_that_says_what() {
     let (x, y) = problem(50, 5, 2, 5);
     let ones = linfa::DatasetBase::new(x.clone(), Array1::from_elem(50, true));
