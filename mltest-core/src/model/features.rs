@@ -171,9 +171,8 @@ impl FeaturePipeline {
             buckets.clear();
             for col in &columns {
                 if let Some(text) = col[i] {
-                    for_each_token_hash(text, |h| {
-                        buckets.push(offset + (h % self.text.buckets.max(1) as u64) as u32)
-                    });
+                    let of = BucketOf::new(self.text.buckets);
+                    for_each_token_hash(text, |h| buckets.push(offset + of.bucket(h) as u32));
                 }
             }
             buckets.sort_unstable();
@@ -254,32 +253,41 @@ impl FeaturePipeline {
             .collect::<Result<_, _>>()?;
         let buckets = self.text.buckets.max(1);
         let text_weights = &weights[offset..offset + self.text.buckets];
-        let mut counts = vec![0u32; buckets];
-        let mut touched: Vec<u32> = Vec::with_capacity(256);
-        for (i, zi) in z.iter_mut().enumerate() {
-            let (mut wsum, mut sumsq) = (0.0f64, 0u64);
-            for col in &columns {
-                if let Some(text) = col[i] {
-                    for_each_token_hash(text, |h| {
-                        let b = (h % buckets as u64) as usize;
-                        let k = counts[b];
-                        if k == 0 {
-                            touched.push(b as u32);
-                        }
-                        counts[b] = k + 1;
-                        // (k + 1)² − k²: the squared norm grows by 2k + 1.
-                        sumsq += 2 * u64::from(k) + 1;
-                        wsum += text_weights[b];
-                    });
+        // The bucket counts are zero between rows (each row resets what it
+        // touched), so one array per thread serves every call: a fresh
+        // 2^16-bucket array is 256 KB of newly mapped pages, and a
+        // robustness run calls this once per block of 256 cases.
+        COUNTS.with_borrow_mut(|counts| {
+            if counts.len() < buckets {
+                counts.resize(buckets, 0);
+            }
+            let mut touched: Vec<u32> = Vec::with_capacity(256);
+            let of = BucketOf::new(buckets);
+            for (i, zi) in z.iter_mut().enumerate() {
+                let (mut wsum, mut sumsq) = (0.0f64, 0u64);
+                for col in &columns {
+                    if let Some(text) = col[i] {
+                        for_each_token_hash(text, |h| {
+                            let b = of.bucket(h);
+                            let k = counts[b];
+                            if k == 0 {
+                                touched.push(b as u32);
+                            }
+                            counts[b] = k + 1;
+                            // (k + 1)² − k²: the squared norm grows by 2k + 1.
+                            sumsq += 2 * u64::from(k) + 1;
+                            wsum += text_weights[b];
+                        });
+                    }
+                }
+                for b in touched.drain(..) {
+                    counts[b as usize] = 0;
+                }
+                if sumsq > 0 {
+                    *zi += wsum / (sumsq as f64).sqrt();
                 }
             }
-            for b in touched.drain(..) {
-                counts[b as usize] = 0;
-            }
-            if sumsq > 0 {
-                *zi += wsum / (sumsq as f64).sqrt();
-            }
-        }
+        });
         Ok(z)
     }
 
@@ -310,6 +318,38 @@ pub fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|t| t.chars().nth(1).is_some())
         .map(str::to_lowercase)
+}
+
+thread_local! {
+    /// [`FeaturePipeline::margins`]'s bucket counts, all zero between calls.
+    static COUNTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `hash % buckets`, as a mask when `buckets` is a power of two (every
+/// default): a 64-bit division costs ~40 cycles, a review ~60 tokens, and
+/// the division was a third of a prediction's time.
+#[derive(Clone, Copy)]
+struct BucketOf {
+    buckets: u64,
+    mask: Option<u64>,
+}
+
+impl BucketOf {
+    fn new(buckets: usize) -> Self {
+        let buckets = buckets.max(1) as u64;
+        BucketOf {
+            buckets,
+            mask: buckets.is_power_of_two().then(|| buckets - 1),
+        }
+    }
+
+    #[inline]
+    fn bucket(self, h: u64) -> usize {
+        match self.mask {
+            Some(m) => (h & m) as usize,
+            None => (h % self.buckets) as usize,
+        }
+    }
 }
 
 /// FNV-1a 64 of the token, modulo the bucket count. Fixed and
