@@ -77,7 +77,9 @@ impl Export {
         self.write(&format!("{part}_y.u8"), &labels)?;
         self.write(
             "meta.json",
-            serde_json::json!({ "width": x.n_cols() }).to_string().as_bytes(),
+            serde_json::json!({ "width": x.n_cols() })
+                .to_string()
+                .as_bytes(),
         )
     }
 

@@ -80,7 +80,11 @@ fn parse_args() -> Result<Args, String> {
             },
             "--store" => out.store = Some(args.next().ok_or("--store needs a directory")?.into()),
             "--export-design" => {
-                out.export = Some(args.next().ok_or("--export-design needs a directory")?.into())
+                out.export = Some(
+                    args.next()
+                        .ok_or("--export-design needs a directory")?
+                        .into(),
+                )
             }
             "--pause-before-save" => {
                 out.pause_before_save = Some(num(args.next(), "--pause-before-save")?)
@@ -266,7 +270,14 @@ fn steps(
             return (ExitCode::FAILURE, "failed");
         }
     };
-    let trained = match train_step::run(&data, &args.config, store, &args.name, export, args.pause_before_save) {
+    let trained = match train_step::run(
+        &data,
+        &args.config,
+        store,
+        &args.name,
+        export,
+        args.pause_before_save,
+    ) {
         Ok(t) => t,
         Err(e) => {
             let _ = run.step("train", "failed", t.elapsed().as_secs_f64(), e.clone());
@@ -308,7 +319,9 @@ fn steps(
     match evaluate_step::run(&trained.model, &trained.id, &trained.test, store, &stamp()) {
         Ok(acc) => {
             figures.accuracy = Some(acc);
-            figures.gates.push(gate_fn("evaluation", "pass", format!("accuracy {acc:.4}")));
+            figures
+                .gates
+                .push(gate_fn("evaluation", "pass", format!("accuracy {acc:.4}")));
             let _ = run.step(
                 "evaluate",
                 "passed",

@@ -44,7 +44,11 @@ pub fn run(
         report.iterations,
         report.evaluations,
         report.objective,
-        if report.converged { "" } else { " (iteration limit)" },
+        if report.converged {
+            ""
+        } else {
+            " (iteration limit)"
+        },
         report.features_seconds,
         report.fit_seconds
     );
@@ -53,7 +57,9 @@ pub fn run(
             split_rows(data.frame().height(), config.seed, config.test_fraction);
         let label = &config.label;
         let write = || -> Result<(), String> {
-            export.rows("train", &train_idx).map_err(|e| e.to_string())?;
+            export
+                .rows("train", &train_idx)
+                .map_err(|e| e.to_string())?;
             export.rows("test", &test_idx).map_err(|e| e.to_string())?;
             for (part, rows) in [("train", &train_rows), ("test", &test_rows)] {
                 let (x, y) = design(rows, model.pipeline(), label).map_err(|e| e.to_string())?;

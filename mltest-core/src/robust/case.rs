@@ -211,7 +211,10 @@ impl StepTree {
         match self {
             StepTree::Custom(t) => Op::Set(t.current()),
             StepTree::Genes {
-                op, genes, included, ..
+                op,
+                genes,
+                included,
+                ..
             } => match op {
                 Op::Typos(_) => Op::Typos(
                     included
@@ -395,7 +398,9 @@ mod tests {
 
     #[test]
     fn a_case_is_the_same_draw_alone_or_after_others() {
-        let p = Perturb::new().text("t", typos(1..=3)).numeric("x", crate::robust::noise(1.0));
+        let p = Perturb::new()
+            .text("t", typos(1..=3))
+            .numeric("x", crate::robust::noise(1.0));
         let cells = [Cell::Text("abc".into()), Cell::Float(1.0)];
         let ops = |case| -> Vec<Op> {
             let mut rng = case_rng(5, case);
@@ -412,7 +417,11 @@ mod tests {
         assert_eq!(ops(417), ops(417));
         assert_ne!(ops(417), ops(418));
         let tree = OpsTree::draw(p.steps(), 5, 417, &cells);
-        assert_eq!(tree.current(), ops(417), "the tree starts at the drawn case");
+        assert_eq!(
+            tree.current(),
+            ops(417),
+            "the tree starts at the drawn case"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use super::error::RobustError;
 use super::edit::apply_text_in_place;
+use super::error::RobustError;
 use super::perturb::{Cell, NoiseScale, Op, Step};
 use crate::model::TrainingFacts;
 

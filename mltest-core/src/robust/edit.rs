@@ -252,8 +252,12 @@ mod tests {
     }
 
     fn typo() -> impl Strategy<Value = Typo> {
-        (0..4usize, 0.0..1.0f64, prop_oneof![proptest::char::range('a', 'z'), Just('é')]).prop_map(
-            |(k, at, ch)| Typo {
+        (
+            0..4usize,
+            0.0..1.0f64,
+            prop_oneof![proptest::char::range('a', 'z'), Just('é')],
+        )
+            .prop_map(|(k, at, ch)| Typo {
                 kind: [
                     TypoKind::Substitute,
                     TypoKind::Delete,
@@ -262,8 +266,7 @@ mod tests {
                 ][k],
                 at,
                 ch,
-            },
-        )
+            })
     }
 
     fn op() -> impl Strategy<Value = Op> {

@@ -22,7 +22,9 @@ use proptest::strategy::ValueTree;
 use rayon::prelude::*;
 
 use super::case::{OpsTree, case_rng, draw};
-use super::cells::{Scratch, apply_in_place, cell_at, check_facts, perturb_row, set_null, set_text, with_cells};
+use super::cells::{
+    Scratch, apply_in_place, cell_at, check_facts, perturb_row, set_null, set_text, with_cells,
+};
 use super::error::RobustError;
 use super::judge::{Expect, Judge, Tolerance};
 use super::perturb::{Cell, Op, Perturb};
@@ -555,7 +557,10 @@ impl<'a> Trial<'a> {
             .columns
             .iter()
             .map(|c| {
-                let cell = sample.frame.column(c).map_or(Cell::Null, |col| cell_at(col, i));
+                let cell = sample
+                    .frame
+                    .column(c)
+                    .map_or(Cell::Null, |col| cell_at(col, i));
                 (c.clone(), cell)
             })
             .collect();

@@ -146,7 +146,11 @@ impl Csr {
         let rows = CsrMatrix::new(
             (self.n_rows(), used.len()),
             self.rows.indptr().raw_storage().to_vec(),
-            self.rows.indices().iter().map(|&j| map[j as usize]).collect(),
+            self.rows
+                .indices()
+                .iter()
+                .map(|&j| map[j as usize])
+                .collect(),
             self.rows.data().to_vec(),
         );
         Some((

@@ -41,7 +41,7 @@
 //!     vec![(0, 0.5), (1, 0.6)], vec![(1, 0.5), (0, 0.6)],
 //! ];
 //! let x = Csr::from_rows(&rows, 2).unwrap();
-//! let data = linfa::Dataset::new(x, array![true, false, true, false, false, true]);
+//! let data = linfa::DatasetBase::new(x, array![true, false, true, false, false, true]);
 //! let model = SparseLogisticRegression::default().alpha(0.1).fit(&data).unwrap();
 //! assert!(model.weights()[0] > 0.0 && model.weights()[1] < 0.0);
 //! let predicted: ndarray::Array1<bool> = model.predict(&data);
@@ -335,11 +335,19 @@ impl<O, S: Solver<O, Iter>> Solver<O, Iter> for MaxNormStop<S> {
         "L-BFGS (max-norm gradient stop)"
     }
 
-    fn init(&mut self, problem: &mut ArgminProblem<O>, state: Iter) -> Result<(Iter, Option<KV>), argmin::core::Error> {
+    fn init(
+        &mut self,
+        problem: &mut ArgminProblem<O>,
+        state: Iter,
+    ) -> Result<(Iter, Option<KV>), argmin::core::Error> {
         self.inner.init(problem, state)
     }
 
-    fn next_iter(&mut self, problem: &mut ArgminProblem<O>, state: Iter) -> Result<(Iter, Option<KV>), argmin::core::Error> {
+    fn next_iter(
+        &mut self,
+        problem: &mut ArgminProblem<O>,
+        state: Iter,
+    ) -> Result<(Iter, Option<KV>), argmin::core::Error> {
         self.inner.next_iter(problem, state)
     }
 
@@ -361,7 +369,11 @@ fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
     let e = (-z.abs()).exp();
     let t = if y { -z } else { z };
     let loss = t.max(0.0) + e.ln_1p();
-    let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let p = if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     (loss, p - f64::from(u8::from(y)))
 }
 

@@ -132,7 +132,12 @@ fn a_stronger_penalty_gives_smaller_weights_and_a_higher_data_loss() {
         let p: Array1<bool> = m.predict(&data);
         p.iter().zip(&y).filter(|(a, b)| a == b).count()
     };
-    assert!(acc(&weak) >= acc(&strong), "{} vs {}", acc(&weak), acc(&strong));
+    assert!(
+        acc(&weak) >= acc(&strong),
+        "{} vs {}",
+        acc(&weak),
+        acc(&strong)
+    );
 }
 
 #[test]
@@ -175,7 +180,10 @@ fn empty_columns_get_weight_zero_and_change_nothing_else() {
         assert_eq!(b.weights()[j].to_bits(), 0.0f64.to_bits(), "column {j}");
     }
     for j in 0..8u32 {
-        assert_eq!(a.weights()[j as usize].to_bits(), b.weights()[spread(j) as usize].to_bits());
+        assert_eq!(
+            a.weights()[j as usize].to_bits(),
+            b.weights()[spread(j) as usize].to_bits()
+        );
     }
     assert_eq!(a.intercept().to_bits(), b.intercept().to_bits());
     assert_eq!(a.iterations(), b.iterations());
@@ -195,7 +203,10 @@ fn the_fit_stops_when_no_gradient_component_exceeds_the_tolerance() {
         at.push(m.intercept());
         let (_, g) = Problem::new(&x, y.clone(), 1.0).evaluate(&at);
         let largest = g.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        assert!(largest <= tol, "tol {tol}: largest gradient component {largest}");
+        assert!(
+            largest <= tol,
+            "tol {tol}: largest gradient component {largest}"
+        );
     }
 }
 
@@ -213,7 +224,10 @@ fn bad_input_is_an_error_that_says_what() {
         .alpha(f64::NAN)
         .fit(&data)
         .unwrap_err();
-    assert!(e.to_string().contains("alpha must be a finite number"), "{e}");
+    assert!(
+        e.to_string().contains("alpha must be a finite number"),
+        "{e}"
+    );
     let e = Csr::from_rows(&[vec![(0, 1.0)], vec![(1, f64::INFINITY)]], 2).unwrap_err();
     assert_eq!(
         e.to_string(),
