@@ -381,6 +381,9 @@ fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// A point with its scaled cost and gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
 /// The argmin problem: parameters are the weights followed by the intercept.
 struct Problem<'a> {
     x: &'a Csr,
@@ -389,7 +392,7 @@ struct Problem<'a> {
     n: f64,
     /// The line search asks for the cost and then the gradient at the same
     /// point; both come from one pass (`z` is shared), kept here.
-    last: RefCell<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    last: RefCell<Option<Evaluated>>,
     evaluations: std::cell::Cell<u64>,
 }
 
