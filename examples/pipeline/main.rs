@@ -55,6 +55,16 @@ struct Args {
 
 const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--tolerance X] [--alpha X] [--export-design DIR]";
 
+/// A flag's value, parsed; the error names the flag.
+fn value<T: std::str::FromStr>(v: Option<String>, flag: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    v.ok_or(format!("{flag} needs a value"))?
+        .parse()
+        .map_err(|e| format!("{flag}: {e}"))
+}
+
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
     let mut out = Args {
@@ -63,11 +73,6 @@ fn parse_args() -> Result<Args, String> {
         pause_before_save: None,
         name: "reviews".into(),
         config: TrainConfig::reviews(),
-    };
-    let num = |v: Option<String>, flag: &str| -> Result<u64, String> {
-        v.ok_or(format!("{flag} needs a value"))?
-            .parse()
-            .map_err(|e| format!("{flag}: {e}"))
     };
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -87,27 +92,19 @@ fn parse_args() -> Result<Args, String> {
                 )
             }
             "--pause-before-save" => {
-                out.pause_before_save = Some(num(args.next(), "--pause-before-save")?)
+                out.pause_before_save = Some(value::<u64>(args.next(), "--pause-before-save")?)
             }
             "--name" => out.name = args.next().ok_or("--name needs a value")?,
-            "--seed" => out.config.seed = num(args.next(), "--seed")?,
-            "--min-rows" => out.config.min_rows = num(args.next(), "--min-rows")? as usize,
-            "--buckets" => out.config.buckets = num(args.next(), "--buckets")? as usize,
-            "--iterations" => out.config.max_iterations = num(args.next(), "--iterations")?,
+            "--seed" => out.config.seed = value::<u64>(args.next(), "--seed")?,
+            "--min-rows" => out.config.min_rows = value(args.next(), "--min-rows")?,
+            "--buckets" => out.config.buckets = value(args.next(), "--buckets")?,
+            "--iterations" => {
+                out.config.max_iterations = value::<u64>(args.next(), "--iterations")?
+            }
             "--tolerance" => {
-                out.config.gradient_tolerance = args
-                    .next()
-                    .ok_or("--tolerance needs a value")?
-                    .parse()
-                    .map_err(|e| format!("--tolerance: {e}"))?
+                out.config.gradient_tolerance = value::<f64>(args.next(), "--tolerance")?
             }
-            "--alpha" => {
-                out.config.alpha = args
-                    .next()
-                    .ok_or("--alpha needs a value")?
-                    .parse()
-                    .map_err(|e| format!("--alpha: {e}"))?
-            }
+            "--alpha" => out.config.alpha = value::<f64>(args.next(), "--alpha")?,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }

@@ -158,12 +158,7 @@ impl FeaturePipeline {
             }
             offset += unknown + 1;
         }
-        let columns: Vec<Vec<Option<&str>>> = self
-            .text
-            .columns
-            .iter()
-            .map(|c| text_values(frame, c))
-            .collect::<Result<_, _>>()?;
+        let columns = self.text_columns(frame)?;
         // Per row: bucket ids of every token, sorted and run-length counted
         // (cheaper than a map for the ~60 tokens of a review).
         let mut buckets: Vec<u32> = Vec::new();
@@ -245,12 +240,7 @@ impl FeaturePipeline {
             }
             offset += unknown + 1;
         }
-        let columns: Vec<Vec<Option<&str>>> = self
-            .text
-            .columns
-            .iter()
-            .map(|c| text_values(frame, c))
-            .collect::<Result<_, _>>()?;
+        let columns = self.text_columns(frame)?;
         let buckets = self.text.buckets.max(1);
         let text_weights = &weights[offset..offset + self.text.buckets];
         // A row's bucket counts live in a small open-addressing table (a
@@ -280,6 +270,18 @@ impl FeaturePipeline {
             }
         }
         Ok(z)
+    }
+
+    /// The text columns' values, by column then row.
+    fn text_columns<'a>(
+        &self,
+        frame: &'a DataFrame,
+    ) -> Result<Vec<Vec<Option<&'a str>>>, ModelError> {
+        self.text
+            .columns
+            .iter()
+            .map(|c| text_values(frame, c))
+            .collect()
     }
 
     /// Human names of the features (for reports and the card).
