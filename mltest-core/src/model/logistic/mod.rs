@@ -364,17 +364,45 @@ impl<O, S: Solver<O, Iter>> Solver<O, Iter> for MaxNormStop<S> {
 
 /// `(log(1 + exp(−s z)), σ(z) − y)` for label `y` (`s = ±1`) from one
 /// `exp`: both are functions of `e = exp(−|z|)`, which never overflows.
-#[inline]
+#[cfg(test)]
 fn loss_and_residual(z: f64, y: bool) -> (f64, f64) {
     let e = (-z.abs()).exp();
     let t = if y { -z } else { z };
     let loss = t.max(0.0) + e.ln_1p();
+    (loss, residual(z, e, y))
+}
+
+/// `σ(z) − y` from `e = exp(−|z|)`.
+#[inline]
+fn residual(z: f64, e: f64, y: bool) -> f64 {
     let p = if z >= 0.0 {
         1.0 / (1.0 + e)
     } else {
         e / (1.0 + e)
     };
-    (loss, p - f64::from(u8::from(y)))
+    p - f64::from(u8::from(y))
+}
+
+/// A block of rows' margins `z` (labels `y`) become their residuals
+/// `σ(z) − y`; returns the block's loss `Σ log(1 + exp(−s z))`.
+///
+/// The loss is `Σ max(t, 0) + Σ log(1 + e)` with `e = exp(−|z|) ≤ 1`, and
+/// the second sum is the logarithm of `Π (1 + e)`: one `ln` a block, not a
+/// `log1p` a row. Each factor is in (1, 2], so 256 of them stay below 2^256
+/// (no overflow), and the product's rounding (≤ 256 half-ulps, 3e-14
+/// relative) is an absolute error of 3e-14 on the block's loss: ~1e-12 on a
+/// 18,789-row fit's loss of 5,192, the size of the summation's own rounding.
+fn block_loss(z: &mut [f64], y: &[bool]) -> f64 {
+    debug_assert!(z.len() <= csr::BLOCK_ROWS);
+    let (mut hinge, mut product) = (0.0, 1.0);
+    for (zi, &yi) in z.iter_mut().zip(y) {
+        let e = (-zi.abs()).exp();
+        let t = if yi { -*zi } else { *zi };
+        hinge += t.max(0.0);
+        product *= 1.0 + e;
+        *zi = residual(*zi, e, yi);
+    }
+    hinge + product.ln()
 }
 
 fn sigmoid(z: f64) -> f64 {
@@ -418,7 +446,7 @@ impl<'a> Problem<'a> {
         let y = &self.y;
         let (loss, intercept_grad) =
             self.x
-                .loss_gradient(w, b, |i, z| loss_and_residual(z, y[i]), &mut g[..d]);
+                .loss_gradient(w, b, |i, z| block_loss(z, &y[i..i + z.len()]), &mut g[..d]);
         let inv_n = 1.0 / self.n;
         for (gj, wj) in g[..d].iter_mut().zip(w) {
             *gj = (*gj + self.alpha * wj) * inv_n;

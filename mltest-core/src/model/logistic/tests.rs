@@ -147,7 +147,8 @@ fn the_one_pass_gradient_equals_the_two_gathers() {
     let w: Vec<f64> = (0..700).map(|_| rng.unit() - 0.5).collect();
     let f = |i: usize, z: f64| loss_and_residual(z, y[i]);
     let mut g = vec![0.0; 700];
-    let (loss, residual) = x.loss_gradient(&w, 0.2, f, &mut g);
+    let blocks = |i: usize, z: &mut [f64]| block_loss(z, &y[i..i + z.len()]);
+    let (loss, residual) = x.loss_gradient(&w, 0.2, blocks, &mut g);
     let mut z = vec![0.0; 5_000];
     x.dot(&w, 0.2, &mut z);
     let pairs: Vec<(f64, f64)> = z.iter().enumerate().map(|(i, z)| f(i, *z)).collect();
@@ -235,4 +236,32 @@ fn bad_input_is_an_error_that_says_what() {
     );
     let e = Csr::from_rows(&[vec![(3, 1.0)]], 2).unwrap_err();
     assert!(e.to_string().contains("row 0 has column 3"), "{e}");
+}
+
+#[test]
+fn a_block_s_loss_from_one_logarithm_equals_the_sum_of_log1p() {
+    // Margins from tiny to huge of either sign, where `1 + e` rounds `e`
+    // away (|z| > 37) or the product would overflow without the block cap.
+    let mut rng = SplitMix64::new(11);
+    let z: Vec<f64> = (0..csr::BLOCK_ROWS)
+        .map(|k| match k % 4 {
+            0 => rng.unit() * 1e-9,
+            1 => -(rng.unit() * 800.0),
+            2 => rng.unit() * 40.0 - 20.0,
+            _ => 0.0,
+        })
+        .collect();
+    let y: Vec<bool> = (0..z.len()).map(|k| k % 3 == 0).collect();
+    let (mut loss, mut residuals) = (0.0, Vec::new());
+    for (zi, yi) in z.iter().zip(&y) {
+        let (l, r) = loss_and_residual(*zi, *yi);
+        loss += l;
+        residuals.push(r);
+    }
+    let mut block = z.clone();
+    let got = block_loss(&mut block, &y);
+    assert!((got - loss).abs() <= 1e-12 * loss, "{got} vs {loss}");
+    for (a, b) in block.iter().zip(&residuals) {
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
 }
