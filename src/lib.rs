@@ -88,6 +88,21 @@ pub mod record {
     };
 }
 
+/// The metric history: every check's figures of every run, in SQLite
+/// (`target/mltest/history.sqlite`, `MLTEST_HISTORY`).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let h = mltest::history::History::open(dir.path().join("h.sqlite")).unwrap();
+/// assert!(h.checks().unwrap().is_empty());
+/// ```
+pub mod history {
+    pub use mltest_core::history::{
+        APPLICATION_ID, BUSY_TIMEOUT, CheckHistory, CheckKey, DEFAULT_KEEP, Figure, History,
+        HistoryError, SCHEMA_VERSION, append_to_default, default_path,
+    };
+}
+
 /// JUnit XML rebuilt from a binary's records (one testcase per test).
 pub mod junit {
     pub use mltest_core::junit::{junit_path, rebuild, render};
@@ -115,14 +130,14 @@ pub mod progress {
 
 /// Every environment variable mltest reads, with its meaning (the README's table).
 pub mod config {
-    pub use mltest_core::config::{Scope, VARS, Var};
+    pub use mltest_core::config::{Scope, VARS, Var, data_var};
 }
 
 /// Helpers this repository's own examples and tests use (the pipeline's run
 /// record, its progress spinner). Not a public API: it changes without notice.
 #[doc(hidden)]
 pub mod __repo {
-    pub use mltest_core::clock::iso_now;
+    pub use mltest_core::clock::{iso_now, iso8601};
     pub use mltest_core::outdir::write_atomic;
     pub use mltest_core::progress::spinner;
 }
@@ -166,7 +181,7 @@ pub mod prelude {
     pub use mltest_core::data::Streaming;
     pub use mltest_core::data::generator::ReviewsSpec;
     pub use mltest_core::drift::{Drift, Profile, Side};
-    pub use mltest_core::expect::{EvalOptions, Expectation, Filter, Value};
+    pub use mltest_core::expect::{EvalOptions, Expectation, Filter, Value, history, last};
     pub use mltest_core::model::{Model, ModelError, Predictions, Task};
     pub use mltest_core::robust::{
         Perturb, append, case_change, drop_word, duplicate_word, extra_whitespace, noise,

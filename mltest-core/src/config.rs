@@ -30,6 +30,16 @@ pub const STREAM_ABOVE: &str = "MLTEST_STREAM_ABOVE";
 pub const REVIEWS_CSV: &str = "MLTEST_REVIEWS_CSV";
 /// The model store's root.
 pub const MODEL_STORE: &str = "MLTEST_MODEL_STORE";
+/// The metric history's SQLite file, or `off`.
+pub const HISTORY: &str = "MLTEST_HISTORY";
+/// How many runs of each check the history keeps.
+pub const HISTORY_KEEP: &str = "MLTEST_HISTORY_KEEP";
+/// Prefix of the per-data-set overrides (`MLTEST_DATA_REVIEWS=PATH`).
+pub const DATA_PREFIX: &str = "MLTEST_DATA_";
+/// The git commit runs are recorded under.
+pub const GIT_COMMIT: &str = "MLTEST_GIT_COMMIT";
+/// Set by GitHub Actions: the commit being built.
+pub const GITHUB_SHA: &str = "GITHUB_SHA";
 /// `1` (or `always`) accepts changed drift profiles.
 pub const UPDATE: &str = "MLTEST_UPDATE";
 /// Replays a robustness check with this seed.
@@ -114,6 +124,26 @@ pub const VARS: &[Var] = &[
         "model store root (default `model_store/` at the workspace root)",
     ),
     lib(
+        "MLTEST_DATA_<NAME>",
+        "a file that replaces the data set named NAME (upper case, other characters `_`) in every check that reads it: a production batch through the compiled suite",
+    ),
+    lib(
+        HISTORY,
+        "metric history database (default `<out dir>/history.sqlite`); `off` records no history",
+    ),
+    lib(
+        HISTORY_KEEP,
+        "runs of each check the history keeps (default 1000; older ones are deleted)",
+    ),
+    lib(
+        GIT_COMMIT,
+        "the commit history rows carry (default `GITHUB_SHA`, else the checkout's `.git/HEAD`)",
+    ),
+    lib(
+        GITHUB_SHA,
+        "set by GitHub Actions: the commit history rows carry when `MLTEST_GIT_COMMIT` is not set",
+    ),
+    lib(
         UPDATE,
         "`1` or `always`: a changed drift profile is written instead of left as `<path>.new` for review",
     ),
@@ -143,6 +173,14 @@ pub const VARS: &[Var] = &[
     ),
     repo("MLTEST_CHILD_SAVES", "how many saves that child makes"),
     repo(
+        "MLTEST_CHILD_HISTORY",
+        "the history a child process of `tests/history.rs` appends to",
+    ),
+    repo(
+        "MLTEST_CHILD_APPENDS",
+        "how many publications that child appends",
+    ),
+    repo(
         "MLTEST_BENCH_NEW_QUANTILE",
         "`examples/bench_data_suite.rs`: adds one new quantile check at this level",
     ),
@@ -155,6 +193,11 @@ pub const VARS: &[Var] = &[
 /// Reads a known variable; the first read of the process warns about unknown ones.
 fn var(name: &'static str) -> Option<OsString> {
     debug_assert!(VARS.iter().any(|v| v.name == name), "{name} is not in VARS");
+    warn_unknown_once();
+    std::env::var_os(name)
+}
+
+fn warn_unknown_once() {
     static WARNED: Once = Once::new();
     WARNED.call_once(|| {
         let set = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
@@ -162,7 +205,36 @@ fn var(name: &'static str) -> Option<OsString> {
             eprintln!("mltest: {warning}");
         }
     });
-    std::env::var_os(name)
+}
+
+/// `MLTEST_DATA_<NAME>` for a data set named `name`: upper case, every
+/// character but ASCII letters and digits as `_` (`generated reviews` →
+/// `MLTEST_DATA_GENERATED_REVIEWS`).
+///
+/// ```
+/// assert_eq!(mltest_core::config::data_var("reviews"), "MLTEST_DATA_REVIEWS");
+/// assert_eq!(mltest_core::config::data_var("batch-2026.12"), "MLTEST_DATA_BATCH_2026_12");
+/// ```
+pub fn data_var(name: &str) -> String {
+    let tail: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{DATA_PREFIX}{tail}")
+}
+
+/// The file `MLTEST_DATA_<NAME>` puts in place of the data set `name`.
+pub(crate) fn data_override(name: &str) -> Option<PathBuf> {
+    warn_unknown_once();
+    std::env::var_os(data_var(name))
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn text(name: &'static str) -> Option<String> {
@@ -173,7 +245,9 @@ fn text(name: &'static str) -> Option<String> {
 fn unknown(set: impl Iterator<Item = String>) -> Vec<String> {
     let known = || VARS.iter().map(|v| v.name);
     let mut out: Vec<String> = set
-        .filter(|k| k.starts_with("MLTEST_") && !known().any(|n| n == k))
+        .filter(|k| {
+            k.starts_with("MLTEST_") && !k.starts_with(DATA_PREFIX) && !known().any(|n| n == k)
+        })
         .map(|k| match crate::text::closest(&k, known()) {
             Some(close) => {
                 format!("ignoring unknown environment variable {k} (did you mean {close}?)")
@@ -260,6 +334,33 @@ pub(crate) fn reviews_csv() -> Option<PathBuf> {
 /// `MLTEST_MODEL_STORE`.
 pub(crate) fn model_store() -> Option<PathBuf> {
     var(MODEL_STORE).map(PathBuf::from)
+}
+
+/// What `MLTEST_HISTORY` asks for: `None` when unset, `Some(None)` for
+/// `off` (also `0`, `false`), else the path.
+pub(crate) fn history() -> Option<Option<PathBuf>> {
+    let v = var(HISTORY)?;
+    match v.to_str() {
+        Some("off" | "0" | "false") => Some(None),
+        _ => Some(Some(PathBuf::from(v))),
+    }
+}
+
+/// `MLTEST_HISTORY_KEEP` (at least 1; a value that does not parse is warned about).
+pub(crate) fn history_keep() -> Option<u64> {
+    parse_or_warn(
+        HISTORY_KEEP,
+        |s| s.trim().parse().ok().filter(|&n: &u64| n >= 1),
+        "a run count of at least 1",
+    )
+}
+
+/// `MLTEST_GIT_COMMIT`, else `GITHUB_SHA` (empty values ignored).
+pub(crate) fn git_commit() -> Option<String> {
+    text(GIT_COMMIT)
+        .or_else(|| text(GITHUB_SHA))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// `MLTEST_UPDATE` is `1` or `always`.

@@ -13,6 +13,7 @@ pub mod data;
 pub mod drift;
 pub mod expect;
 mod hash;
+pub mod history;
 pub mod junit;
 pub mod libtest;
 pub mod model;

@@ -41,7 +41,9 @@ impl IntoDriftSide for Side {
 
 impl IntoDriftSide for DataSource {
     fn into_drift_side(self) -> Result<Side, SideError> {
-        load_cached(&self).map(Side::data).map_err(SideError::Data)
+        load_cached(&self.overridden())
+            .map(Side::data)
+            .map_err(SideError::Data)
     }
 }
 

@@ -4,8 +4,11 @@
 use crate::outdir;
 use crate::record::{Record, Verdict};
 
-/// Writes a test's records and rebuilds the binary's JUnit file. Problems
-/// writing are reported on stderr but do not change the test's verdict.
+/// Writes a test's records, rebuilds the binary's JUnit file and appends
+/// the figures to the metric history ([`crate::history`]). Problems writing
+/// are reported on stderr but do not change the test's verdict: these are
+/// sinks, like JUnit (a check whose *bound* needs the history errors on its
+/// own when it cannot read it).
 pub fn publish_records(records: &[Record]) {
     let out = outdir::out_dir();
     let result = crate::record::write_test_records(&out, records).and_then(|_| {
@@ -19,6 +22,10 @@ pub fn publish_records(records: &[Record]) {
             "mltest: could not write records/JUnit under {}: {e}",
             out.display()
         );
+    }
+    if let Err(e) = crate::history::append_to_default(records) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr().lock(), "mltest: {e}");
     }
 }
 
@@ -71,7 +78,10 @@ pub fn conclude(records: &[Record], report: &str, print_on_pass: bool) {
     if records.iter().any(|r| r.verdict.fails_test()) {
         panic!("{report}");
     }
-    if records.iter().any(|r| r.verdict == Verdict::Warn) {
+    if records
+        .iter()
+        .any(|r| matches!(r.verdict, Verdict::Warn | Verdict::Inconclusive))
+    {
         use std::io::Write;
         let _ = writeln!(std::io::stderr().lock(), "warning: {report}");
     } else if print_on_pass {

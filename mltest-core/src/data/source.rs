@@ -171,6 +171,39 @@ fn default_stream_above() -> u64 {
 }
 
 impl DataSource {
+    /// This source, or the file `MLTEST_DATA_<NAME>` names in its place
+    /// ([`crate::config::data_var`]): how a production batch goes through
+    /// the compiled suites without a rebuild (`mltest check --data
+    /// NAME=PATH` sets it). The replacement keeps the name, load options
+    /// and streaming choice; its note says what it replaced.
+    ///
+    /// ```
+    /// use mltest_core::DataSource;
+    /// # if std::env::var_os("MLTEST_DATA_NO_SUCH_SET").is_some() { return; }
+    /// let src = DataSource::csv("a.csv").named("no such set").overridden();
+    /// assert!(src.note().is_none());
+    /// ```
+    pub fn overridden(self) -> DataSource {
+        let Some(path) = crate::config::data_override(&self.name) else {
+            return self;
+        };
+        let note = format!(
+            "{}={} replaces the fixture's data set",
+            crate::config::data_var(&self.name),
+            path.display()
+        );
+        let mut s = DataSource::file(&path).named(self.name);
+        s.options = self.options;
+        s.streaming = self.streaming;
+        s.note = Some(note);
+        s
+    }
+
+    /// The note shown with the data set's figures, if any.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
     /// A CSV file; the name defaults to the file stem.
     pub fn csv(path: impl AsRef<Path>) -> Self {
         let path = path.as_ref().to_path_buf();

@@ -2,7 +2,10 @@
 //! Building never touches the data and never fails; a column that does not
 //! exist is reported when the expectation is evaluated.
 
-use super::{Bound, DuplicateCount, DuplicateRule, Expectation, Metric, MissingKeys, Value};
+use super::{
+    Bound, DuplicateCount, DuplicateRule, Expectation, Last, Learned, Limit, Metric, MissingKeys,
+    Value,
+};
 use crate::data::{DType, Dataset};
 
 /// Expectations about one column (also `dataset.column(name)`).
@@ -106,18 +109,18 @@ impl DuplicatesRef {
         })
     }
 
-    /// Passes when the count (or share) is `<= max`.
-    pub fn at_most(self, max: f64) -> Expectation {
+    /// Passes when the count (or share) is `<= max` (a number or a learned limit).
+    pub fn at_most(self, max: impl Into<Limit>) -> Expectation {
         self.metric().at_most(max)
     }
 
-    /// Passes when the count (or share) is `>= min`.
-    pub fn at_least(self, min: f64) -> Expectation {
+    /// Passes when the count (or share) is `>= min` (a number or a learned limit).
+    pub fn at_least(self, min: impl Into<Limit>) -> Expectation {
         self.metric().at_least(min)
     }
 
-    /// Passes when `min <= count (or share) <= max`.
-    pub fn between(self, min: f64, max: f64) -> Expectation {
+    /// Passes when `min <= count (or share) <= max` (numbers or learned limits).
+    pub fn between(self, min: impl Into<Limit>, max: impl Into<Limit>) -> Expectation {
         self.metric().between(min, max)
     }
 }
@@ -355,19 +358,67 @@ impl ColumnRef {
 pub struct MetricRef(pub(crate) Metric);
 
 impl MetricRef {
-    /// Passes when the observed value is `<= max`.
-    pub fn at_most(self, max: f64) -> Expectation {
-        Expectation::new(self.0, Bound::AtMost { max })
+    /// Passes when the observed value is `<= max`: a number, or a limit
+    /// learned from the check's past runs (`history().mean(last(10)) * 1.2`,
+    /// see [`history`](super::history)).
+    pub fn at_most(self, max: impl Into<Limit>) -> Expectation {
+        self.limits(None, Some(max.into()))
     }
 
-    /// Passes when the observed value is `>= min`.
-    pub fn at_least(self, min: f64) -> Expectation {
-        Expectation::new(self.0, Bound::AtLeast { min })
+    /// Passes when the observed value is `>= min` (a number or a learned limit).
+    pub fn at_least(self, min: impl Into<Limit>) -> Expectation {
+        self.limits(Some(min.into()), None)
     }
 
-    /// Passes when `min <= observed <= max`.
-    pub fn between(self, min: f64, max: f64) -> Expectation {
-        Expectation::new(self.0, Bound::Between { min, max })
+    /// Passes when `min <= observed <= max` (numbers or learned limits).
+    pub fn between(self, min: impl Into<Limit>, max: impl Into<Limit>) -> Expectation {
+        self.limits(Some(min.into()), Some(max.into()))
+    }
+
+    fn limits(self, min: Option<Limit>, max: Option<Limit>) -> Expectation {
+        let bound = match (min, max) {
+            (Some(Limit::Fixed(min)), Some(Limit::Fixed(max))) => Bound::Between { min, max },
+            (Some(Limit::Fixed(min)), None) => Bound::AtLeast { min },
+            (None, Some(Limit::Fixed(max))) => Bound::AtMost { max },
+            _ => return Expectation::learned(self.0, Learned::Limits { min, max }),
+        };
+        Expectation::new(self.0, bound)
+    }
+
+    /// Passes when the figure over the previous run's stays within
+    /// `[1 / max_ratio, max_ratio]` (Deequ's relative rate of change): a
+    /// row count that doubles or halves overnight fails `2.0`.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0]).unwrap());
+    /// let e = data.row_count().rate_of_change_at_most(2.0);
+    /// assert_eq!(e.describe_bound(), "within ×2 of the previous run");
+    /// ```
+    pub fn rate_of_change_at_most(self, max_ratio: f64) -> Expectation {
+        Expectation::learned(self.0, Learned::RateOfChange { max_ratio })
+    }
+
+    /// Passes when the figure is within `sigmas` sample standard deviations
+    /// of the mean of the check's last runs (Deequ's online normal).
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use mltest_core::expect::last;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0]).unwrap());
+    /// let e = data.column("x").mean().within_history_sigmas(3.0, last(20));
+    /// assert_eq!(e.describe_bound(), "within 3 σ of the mean of the last 20 runs");
+    /// ```
+    pub fn within_history_sigmas(self, sigmas: f64, runs: Last) -> Expectation {
+        Expectation::learned(
+            self.0,
+            Learned::Sigmas {
+                sigmas,
+                runs: runs.0.max(2),
+            },
+        )
     }
 }
 

@@ -15,6 +15,7 @@ mod engine;
 mod estimate;
 mod evaluate;
 pub(crate) mod figures;
+mod learned;
 mod metric;
 mod metric_cache;
 mod outcome;
@@ -28,6 +29,10 @@ pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, sch
 pub use estimate::{Estimate, KLL_K};
 pub use evaluate::EvalOptions;
 pub use figures::GroupValue;
+pub use learned::{
+    HistoryRef, Last, Learned, LearnedBasis, Limit, PastRun, PastStat, PastValue, Resolution,
+    history, last,
+};
 pub use metric::{DuplicateCount, DuplicateRule, Metric, MissingKeys};
 pub use outcome::{
     CheckError, CheckOutcome, Count, Decision, ExampleRow, SegmentFigure, Status, TableRow,
@@ -206,6 +211,11 @@ pub struct Expectation {
     pub segment: Segment,
     /// A short name distinguishing this check among several in one test.
     pub label: Option<String>,
+    /// A bound learned from the check's past runs ([`history`]): `bound`
+    /// is a placeholder no figure meets until the check scaffold resolves
+    /// the rule against the metric history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<Learned>,
 }
 
 impl Expectation {
@@ -215,6 +225,41 @@ impl Expectation {
             bound,
             segment: Segment::All,
             label: None,
+            learned: None,
+        }
+    }
+
+    /// A check whose bound is learned from history: a placeholder bound
+    /// until the rule is resolved.
+    pub(crate) fn learned(metric: Metric, rule: Learned) -> Self {
+        // Finite, so records stay plain JSON; unmet by any figure but
+        // f64::MAX itself, and `decide` refuses an unresolved rule anyway.
+        let bound = match rule {
+            Learned::Limits {
+                min: Some(_),
+                max: None,
+            } => Bound::AtLeast { min: f64::MAX },
+            Learned::Limits {
+                min: None,
+                max: Some(_),
+            } => Bound::AtMost { max: f64::MIN },
+            _ => Bound::Between {
+                min: f64::MAX,
+                max: f64::MAX,
+            },
+        };
+        Expectation {
+            learned: Some(rule),
+            ..Expectation::new(metric, bound)
+        }
+    }
+
+    /// The bound as reports print it: the learned rule when there is one
+    /// (`<= 1.2 × mean of the last 10 runs`), else the bound.
+    pub fn describe_bound(&self) -> String {
+        match &self.learned {
+            Some(rule) => rule.describe(),
+            None => self.bound.describe(),
         }
     }
 
@@ -308,7 +353,7 @@ impl Expectation {
 
     /// `null fraction of "Age" <= 0.0000`.
     pub fn describe(&self) -> String {
-        format!("{} {}", self.metric.describe(), self.bound.describe())
+        format!("{} {}", self.metric.describe(), self.describe_bound())
     }
 
     /// A stable short name: the label, or the metric kind and column.

@@ -12,6 +12,9 @@ pub enum Status {
     Pass,
     Fail,
     Error,
+    /// A bound learned from history with too little history to learn it:
+    /// not a pass, not a failure.
+    Inconclusive,
 }
 
 /// Why a check could not be decided.
@@ -94,6 +97,12 @@ pub enum Decision {
     Pass,
     Fail,
     Error(CheckError),
+    /// The check's bound is learned from its past runs and the history
+    /// holds `have` of the `need` runs the rule reads.
+    Inconclusive {
+        have: usize,
+        need: usize,
+    },
 }
 
 impl Decision {
@@ -103,9 +112,14 @@ impl Decision {
             Decision::Pass => Status::Pass,
             Decision::Fail => Status::Fail,
             Decision::Error(_) => Status::Error,
+            Decision::Inconclusive { .. } => Status::Inconclusive,
         }
     }
 }
+
+/// Why a learned bound evaluated outside the check scaffold has no verdict.
+const UNRESOLVED: &str = "the bound is learned from the metric history, which only a \
+                          #[data_expectation] check reads (or resolve it with Learned::resolve)";
 
 /// One row of a check's table of extra figures (the leakage check: each
 /// feature's association with the label).
@@ -166,6 +180,9 @@ pub struct CheckOutcome {
     /// sketch on the streaming path) and its error bound; `None` when exact.
     #[serde(default)]
     pub estimate: Option<super::Estimate>,
+    /// A learned bound's basis: the rule and the past runs it read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned: Option<super::LearnedBasis>,
 }
 
 impl CheckOutcome {
@@ -186,6 +203,7 @@ impl CheckOutcome {
             table: Vec::new(),
             from_cache: false,
             estimate: None,
+            learned: None,
         }
     }
 
@@ -198,11 +216,65 @@ impl CheckOutcome {
     /// Decides pass/fail from `observed` and the bound.
     pub(crate) fn decide(&mut self, observed: f64) {
         self.observed = Some(observed);
+        // A learned bound is judged once its rule is resolved
+        // (`judge_learned` records the basis first); evaluated outside the
+        // check scaffold, which reads the history, it is never a verdict.
+        if self.expectation.learned.is_some() && self.learned.is_none() {
+            self.decision = Decision::Error(CheckError::Invalid(UNRESOLVED.into()));
+            return;
+        }
         self.decision = if self.expectation.bound.holds(observed) {
             Decision::Pass
         } else {
             Decision::Fail
         };
+    }
+
+    /// Judges the outcome against a bound learned from `runs` (the check's
+    /// past figures, oldest first): re-decided on the resolved bound, or
+    /// inconclusive with too little history. An outcome that errored stays
+    /// an error: there was no figure to judge.
+    pub(crate) fn judge_learned(&mut self, rule: super::Learned, runs: Vec<super::PastRun>) {
+        let needed = rule.runs_needed();
+        let past: Vec<f64> = runs.iter().map(|r| r.observed).collect();
+        let resolution = rule.resolve(&past);
+        self.learned = Some(super::LearnedBasis { rule, runs, needed });
+        if matches!(self.expectation.segment, super::Segment::EachOf { .. }) {
+            self.decision = Decision::Error(CheckError::Invalid(
+                "a bound learned from history judges the check's own figure, not each segment: \
+                 drop in_every_segment_of or use a fixed bound"
+                    .into(),
+            ));
+            return;
+        }
+        // A real error (bad column, no rows) stays; only the placeholder
+        // verdict `decide` gave an unresolved rule is replaced.
+        let pending =
+            matches!(&self.decision, Decision::Error(CheckError::Invalid(m)) if m == UNRESOLVED);
+        if matches!(self.decision, Decision::Error(_)) && !pending {
+            return;
+        }
+        match resolution {
+            super::Resolution::Bound(bound) => {
+                self.expectation.bound = bound;
+                match self.observed {
+                    Some(x) => self.decide(x),
+                    None => {
+                        self.decision =
+                            Decision::Error(CheckError::Invalid("no figure was measured".into()))
+                    }
+                }
+            }
+            super::Resolution::TooFew { have, need } => {
+                self.decision = Decision::Inconclusive { have, need };
+            }
+            super::Resolution::Invalid(why) => {
+                self.decision = Decision::Error(CheckError::Invalid(format!(
+                    "the bound learned from history ({}): {why}",
+                    self.expectation.describe_bound()
+                )));
+            }
+        }
     }
 
     /// Replaces the outcome's error by a better-named one (a pass or fail
@@ -211,6 +283,12 @@ impl CheckOutcome {
         if let Decision::Error(e) = &mut self.decision {
             *e = error;
         }
+    }
+
+    /// Makes the outcome an error with `error`, whatever it was (a check
+    /// whose bound could not be learned has no verdict).
+    pub(crate) fn set_error(&mut self, error: CheckError) {
+        self.decision = Decision::Error(error);
     }
 
     /// A passing outcome that must fail (a per-segment check whose worst

@@ -28,6 +28,17 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
     if let Some(err) = o.error() {
         let _ = writeln!(s, "  error:    {err}");
     }
+    if let super::Decision::Inconclusive { have, need } = o.decision() {
+        let _ = writeln!(
+            s,
+            "  verdict:  inconclusive: the bound is learned from the last {need} runs of this \
+             check and the history holds {have}; {} more run(s) decide it",
+            need - have
+        );
+    }
+    if let Some(basis) = &o.learned {
+        let _ = writeln!(s, "  learned:  {}", basis.describe());
+    }
     if let Some(x) = o.observed {
         let counts = o
             .count

@@ -91,6 +91,9 @@ pub enum Threshold {
     DriftedShare { share: f64, expect_drift: bool },
     /// An A/B test: what the verdict must be; no number.
     Requirement(Require),
+    /// A bound learned from the check's history that was not learned in
+    /// this run (too few past runs, or the check errored): the rule.
+    Learned(crate::expect::Learned),
     /// Nothing to compare with (a drift check that could not run).
     None,
 }
@@ -116,6 +119,7 @@ impl Threshold {
                 format!("{op} {}", crate::text::fig(*share))
             }
             Threshold::Requirement(r) => r.describe().to_string(),
+            Threshold::Learned(rule) => rule.describe(),
             Threshold::None => "-".into(),
         }
     }
@@ -128,7 +132,7 @@ impl Threshold {
             Threshold::Bound(Bound::AtLeast { min }) => vec![min],
             Threshold::Bound(Bound::Between { min, max }) => vec![min, max],
             Threshold::DriftedShare { share, .. } => vec![share],
-            Threshold::Requirement(_) | Threshold::None => Vec::new(),
+            Threshold::Requirement(_) | Threshold::Learned(_) | Threshold::None => Vec::new(),
         }
     }
 }

@@ -61,6 +61,10 @@ pub enum Verdict {
     Warn,
     /// Could not be decided (bad input, panic); fails the test.
     Error,
+    /// A bound learned from history, with too few past runs to learn it:
+    /// not a pass and not a failure. The test passes with a warning; `mltest
+    /// check` exits 2 (not decided).
+    Inconclusive,
 }
 
 impl Verdict {
@@ -69,13 +73,14 @@ impl Verdict {
         matches!(self, Verdict::Fail | Verdict::Error)
     }
 
-    /// `pass`, `fail`, `warn` or `error`, as the JSON writes it.
+    /// `pass`, `fail`, `warn`, `error` or `inconclusive`, as the JSON writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
             Verdict::Fail => "fail",
             Verdict::Warn => "warn",
             Verdict::Error => "error",
+            Verdict::Inconclusive => "inconclusive",
         }
     }
 }

@@ -18,7 +18,7 @@ table{border-collapse:collapse;margin:.5em 0}td,th{padding:3px 10px;border-botto
 .check{background:#fff;border:1px solid #ddd;border-radius:6px;margin:10px 0;padding:8px 14px}
 .check summary{cursor:pointer;font-weight:600}
 .badge{display:inline-block;border-radius:4px;padding:1px 7px;font-size:.8em;color:#fff;margin-right:6px}
-.pass{background:#55a868}.fail{background:#c44e52}.warn{background:#dd8452}.error{background:#8172b3}
+.pass{background:#55a868}.fail{background:#c44e52}.warn{background:#dd8452}.error{background:#8172b3}.inconclusive{background:#8c8c8c}
 .reason{color:#444;font-style:italic;margin:.3em 0}
 pre{background:#f4f4f4;padding:8px;overflow-x:auto;font-size:.82em;white-space:pre-wrap}
 .plots{display:flex;flex-wrap:wrap;gap:10px}.plot{background:#fff}
@@ -32,30 +32,43 @@ fn badge(v: Verdict) -> &'static str {
         Verdict::Fail => r#"<span class="badge fail">fail</span>"#,
         Verdict::Warn => r#"<span class="badge warn">warn</span>"#,
         Verdict::Error => r#"<span class="badge error">error</span>"#,
+        Verdict::Inconclusive => r#"<span class="badge inconclusive">inconclusive</span>"#,
     }
 }
 
-/// Counts per kind: (kind, pass, fail, warn, error), kinds by name.
-pub fn counts(records: &[Record]) -> Vec<(CheckKind, usize, usize, usize, usize)> {
+/// One kind's checks by verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindCounts {
+    pub kind: CheckKind,
+    pub pass: usize,
+    pub fail: usize,
+    pub warn: usize,
+    pub error: usize,
+    pub inconclusive: usize,
+}
+
+/// Counts per kind, kinds by name.
+pub fn counts(records: &[Record]) -> Vec<KindCounts> {
     let mut kinds: Vec<CheckKind> = records.iter().map(|r| r.kind).collect();
     kinds.sort_by_key(|k| k.as_str());
     kinds.dedup();
     kinds
         .into_iter()
-        .map(|k| {
+        .map(|kind| {
             let of = |v: Verdict| {
                 records
                     .iter()
-                    .filter(|r| r.kind == k && r.verdict == v)
+                    .filter(|r| r.kind == kind && r.verdict == v)
                     .count()
             };
-            let row = (
-                of(Verdict::Pass),
-                of(Verdict::Fail),
-                of(Verdict::Warn),
-                of(Verdict::Error),
-            );
-            (k, row.0, row.1, row.2, row.3)
+            KindCounts {
+                kind,
+                pass: of(Verdict::Pass),
+                fail: of(Verdict::Fail),
+                warn: of(Verdict::Warn),
+                error: of(Verdict::Error),
+                inconclusive: of(Verdict::Inconclusive),
+            }
         })
         .collect()
 }
@@ -82,12 +95,18 @@ pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) 
             format!("{failed} failed")
         }
     );
-    s.push_str("<h2 id=\"summary\">Summary</h2><table><tr><th>kind</th><th>passed</th><th>failed</th><th>warned</th><th>errors</th></tr>");
-    for (k, p, f, w, e) in counts(records) {
+    s.push_str("<h2 id=\"summary\">Summary</h2><table><tr><th>kind</th><th>passed</th><th>failed</th><th>warned</th><th>errors</th><th>inconclusive</th></tr>");
+    for c in counts(records) {
         let _ = write!(
             s,
-            "<tr><td><a href=\"#kind-{k}\">{}</a></td><td>{p}</td><td>{f}</td><td>{w}</td><td>{e}</td></tr>",
-            escape(k.as_str())
+            "<tr><td><a href=\"#kind-{k}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(c.kind.as_str()),
+            c.pass,
+            c.fail,
+            c.warn,
+            c.error,
+            c.inconclusive,
+            k = c.kind
         );
     }
     s.push_str("</table>");

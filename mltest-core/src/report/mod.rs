@@ -82,11 +82,19 @@ pub fn summary(records: &[Record], colour: bool) -> String {
         }
     };
     let mut s = format!(
-        "{:<18} {:>7} {:>7} {:>7} {:>7}\n",
-        "kind", "passed", "failed", "warned", "errors"
+        "{:<18} {:>7} {:>7} {:>7} {:>7} {:>12}\n",
+        "kind", "passed", "failed", "warned", "errors", "inconclusive"
     );
-    for (k, p, f, w, e) in html::counts(records) {
-        s.push_str(&format!("{k:<18} {p:>7} {f:>7} {w:>7} {e:>7}\n"));
+    for c in html::counts(records) {
+        s.push_str(&format!(
+            "{:<18} {:>7} {:>7} {:>7} {:>7} {:>12}\n",
+            c.kind.as_str(),
+            c.pass,
+            c.fail,
+            c.warn,
+            c.error,
+            c.inconclusive
+        ));
     }
     let bad: Vec<&Record> = records
         .iter()
@@ -103,6 +111,7 @@ pub fn summary(records: &[Record], colour: bool) -> String {
             let word = match r.verdict {
                 Verdict::Warn => paint("33", "warn "),
                 Verdict::Error => paint("35", "error"),
+                Verdict::Inconclusive => paint("90", "inconclusive"),
                 _ => paint("31", "FAIL "),
             };
             s.push_str(&format!(

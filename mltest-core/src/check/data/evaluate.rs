@@ -73,12 +73,53 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<DataRun> {
     runs.into_iter()
         .zip(checks)
         .map(|(r, c)| {
-            r.unwrap_or_else(|| {
+            let mut run = r.unwrap_or_else(|| {
                 let error = CheckError::Invalid("not evaluated".into());
                 errored_run(c, None, error, Instant::now())
-            })
+            });
+            learn_bounds(&mut run);
+            run
         })
         .collect()
+}
+
+/// Judges every check whose bound is learned from history against its own
+/// past runs ([`crate::expect::Learned`]), read from the metric history
+/// before this run's figures are appended to it. A history that cannot be
+/// read errors the check; it never passes it.
+fn learn_bounds(run: &mut DataRun) {
+    let test = run.site.test_id();
+    let binary = crate::outdir::binary_name();
+    for o in &mut run.outcomes {
+        let Some(rule) = o.expectation.learned else {
+            continue;
+        };
+        let key = crate::history::CheckKey::new(&binary, &test, &o.expectation.short_name());
+        match crate::history::past_of_default(&key, rule.runs_needed()) {
+            Ok(Some(figures)) => {
+                let runs = figures
+                    .into_iter()
+                    .filter_map(|f| {
+                        Some(crate::expect::PastRun {
+                            observed: f.observed?,
+                            run_id: f.run_id,
+                            time: f.time,
+                        })
+                    })
+                    .collect();
+                o.judge_learned(rule, runs);
+            }
+            Ok(None) => o.set_error(CheckError::Invalid(format!(
+                "the bound ({}) is learned from the metric history, and MLTEST_HISTORY=off \
+                 records none",
+                o.expectation.describe_bound()
+            ))),
+            Err(e) => o.set_error(CheckError::Data(format!(
+                "the bound ({}) is learned from the metric history, which cannot be read: {e}",
+                o.expectation.describe_bound()
+            ))),
+        }
+    }
 }
 
 /// A data set and the checks that evaluate on it.
@@ -144,6 +185,7 @@ fn errored_run(
         bound: crate::expect::Bound::AtLeast { min: 1.0 },
         segment: crate::expect::Segment::All,
         label: Some(check.site.name.to_string()),
+        learned: None,
     };
     DataRun {
         site: check.site,
@@ -155,10 +197,13 @@ fn errored_run(
 
 /// Calls the check's data fixture; a panic becomes an errored run.
 fn fixture(check: &DataCheck, start: Instant) -> Result<DataSource, Box<DataRun>> {
-    catch_unwind(check.data).map_err(|p| {
-        let error = CheckError::Panicked(format!("data fixture: {}", panic_text(p)));
-        Box::new(errored_run(check, None, error, start))
-    })
+    // A production batch named like the fixture's data set replaces it.
+    catch_unwind(check.data)
+        .map(DataSource::overridden)
+        .map_err(|p| {
+            let error = CheckError::Panicked(format!("data fixture: {}", panic_text(p)));
+            Box::new(errored_run(check, None, error, start))
+        })
 }
 
 /// Calls the body; a panic or no expectations at all is an errored run.

@@ -53,17 +53,21 @@ impl DataRun {
         self.outcomes.iter().any(|o| !o.passed())
     }
 
-    /// True when the test fails (a failing `warn` check does not fail it).
+    /// True when the test fails (a failing `warn` check does not fail it,
+    /// nor does an inconclusive one).
     pub fn fails_test(&self) -> bool {
         self.outcomes
             .iter()
-            .any(|o| self.site.verdict(passed(o)).fails_test())
+            .any(|o| verdict(&self.site, o).fails_test())
     }
 
     /// The report: header, reason, each failing check, how to rerun.
     pub fn report(&self) -> String {
         let failing: Vec<&CheckOutcome> = self.outcomes.iter().filter(|o| !o.passed()).collect();
-        let word = if self.site.severity == crate::expect::Severity::Warn && !self.fails_test() {
+        let inconclusive_only = failing.iter().all(|o| o.status() == Status::Inconclusive);
+        let word = if inconclusive_only {
+            "inconclusive"
+        } else if self.site.severity == crate::expect::Severity::Warn && !self.fails_test() {
             "warned"
         } else {
             "failed"
@@ -106,26 +110,30 @@ impl DataRun {
             .iter()
             .enumerate()
             .map(|(i, o)| {
-                let verdict = self.site.verdict(passed(o));
+                let verdict = verdict(&self.site, o);
                 let report = if o.passed() {
                     format!(
-                        "{}: observed {} (expected {}){}\n",
+                        "{}: observed {} (expected {}){}{}\n",
                         o.expectation.describe(),
                         o.observed.map_or("none".into(), crate::text::fig),
                         o.expectation.bound.describe(),
                         o.estimate
                             .as_ref()
                             .map(|e| format!("\n  estimate: {}", e.describe()))
+                            .unwrap_or_default(),
+                        o.learned
+                            .as_ref()
+                            .map(|b| format!("\n  learned:  {}", b.describe()))
                             .unwrap_or_default()
                     )
                 } else {
                     format!(
                         "data expectation `{}` {}\n  reason:   {}\n{}  rerun:    {rerun}\n",
                         self.site.name,
-                        if verdict == crate::record::Verdict::Warn {
-                            "warned"
-                        } else {
-                            "failed"
+                        match verdict {
+                            crate::record::Verdict::Warn => "warned",
+                            crate::record::Verdict::Inconclusive => "inconclusive",
+                            _ => "failed",
                         },
                         self.site.reason,
                         render_failure(o, self.data.as_ref()),
@@ -137,7 +145,12 @@ impl DataRun {
                     verdict,
                     description: o.expectation.describe(),
                     observed: o.observed,
-                    threshold: Threshold::Bound(o.expectation.bound),
+                    threshold: match (o.expectation.learned, o.status()) {
+                        (Some(rule), Status::Inconclusive | Status::Error) => {
+                            Threshold::Learned(rule)
+                        }
+                        _ => Threshold::Bound(o.expectation.bound),
+                    },
                     data: self.data.clone(),
                     duration_s: per_check,
                     report,
@@ -149,12 +162,14 @@ impl DataRun {
     }
 }
 
-/// A check's outcome as the verdict reads it: `None` when it errored.
-fn passed(o: &CheckOutcome) -> Option<bool> {
+/// A check's verdict: its site's severity applied to pass or fail; an
+/// error fails the test; an inconclusive check is neither.
+fn verdict(site: &Site, o: &CheckOutcome) -> crate::record::Verdict {
     match o.status() {
-        Status::Pass => Some(true),
-        Status::Fail => Some(false),
-        Status::Error => None,
+        Status::Pass => site.verdict(Some(true)),
+        Status::Fail => site.verdict(Some(false)),
+        Status::Error => site.verdict(None),
+        Status::Inconclusive => crate::record::Verdict::Inconclusive,
     }
 }
 

@@ -11,10 +11,15 @@
 //!                  [--categorical C,..] [--text C,..] [--segment C,..] [--accept]
 //! mltest profile accept FILE
 //! mltest report [--out DIR] [--summary] [--binaries B,..]
+//! mltest history [CHECK] [--json] [--last N] [--file PATH]
+//! mltest check --suite SUITE [--data NAME=PATH].. [--json] [--binary PATH] [-- ARGS]
 //! ```
 //!
 //! The store root is `MLTEST_MODEL_STORE`, else `model_store/` at the
 //! workspace root; `--store DIR` overrides both. Any error exits non-zero.
+
+mod check;
+mod history;
 
 use std::process::ExitCode;
 
@@ -25,7 +30,7 @@ use mltest::store::{ModelStore, Promote, StoreError};
 #[command(
     name = "mltest",
     version,
-    about = "mltest: the model store and reports"
+    about = "mltest: the model store, reports and the metric history"
 )]
 struct Cli {
     /// Store root (default: $MLTEST_MODEL_STORE, else model_store/ at the workspace root).
@@ -53,6 +58,39 @@ enum Command {
         /// Only these test binaries (comma-separated, e.g. data_quality,drift,pipeline).
         #[arg(long, value_delimiter = ',')]
         binaries: Vec<String>,
+    },
+    /// Runs a compiled test suite's checks on production batches: --data
+    /// NAME=PATH replaces the data set NAME in every check that reads it.
+    /// Exit 0: passed; 1: a check failed; 2: could not run or decide.
+    Check {
+        /// The test binary's name (tests/SUITE.rs), e.g. data_quality.
+        #[arg(long)]
+        suite: String,
+        #[arg(long = "data", value_parser = check::parse_data)]
+        data: Vec<(String, std::path::PathBuf)>,
+        /// Print the summary as JSON (for alerting).
+        #[arg(long)]
+        json: bool,
+        /// The test binary to run (default: the newest SUITE-<hash> beside this executable).
+        #[arg(long)]
+        binary: Option<std::path::PathBuf>,
+        /// Passed to the test binary (a test name filter, --skip NAME).
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+    /// The metric history: every check's latest figure, or the last runs of
+    /// the checks whose id contains CHECK (default file:
+    /// $MLTEST_HISTORY, else target/mltest/history.sqlite).
+    History {
+        check: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Runs shown per check.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+        /// The history file to read.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
     },
     /// Reference profiles: reviewable snapshots of training data for drift tests.
     Profile {
@@ -173,6 +211,37 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             };
+        }
+        Command::Check {
+            suite,
+            data,
+            json,
+            binary,
+            args,
+        } => {
+            return check::run(
+                check::Ask {
+                    suite,
+                    data,
+                    json,
+                    binary,
+                    args,
+                },
+                &store,
+            );
+        }
+        Command::History {
+            check,
+            json,
+            last,
+            file,
+        } => {
+            return history::run(history::Ask {
+                check,
+                json,
+                last,
+                file,
+            });
         }
         Command::Profile { command } => {
             return match profile(command) {
