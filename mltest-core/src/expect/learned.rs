@@ -168,10 +168,13 @@ impl PastValue {
         } else {
             format!("{} × {stat}", self.scale)
         };
-        match self.offset {
-            o if o == 0.0 => scaled,
-            o if o > 0.0 => format!("{scaled} + {o}"),
-            o => format!("{scaled} - {}", -o),
+        let o = self.offset;
+        if o == 0.0 {
+            scaled
+        } else if o > 0.0 {
+            format!("{scaled} + {o}")
+        } else {
+            format!("{scaled} - {}", -o)
         }
     }
 }
@@ -302,7 +305,8 @@ impl Learned {
                 (None, None) => return Resolution::Invalid("a bound without limits".into()),
             },
             Learned::RateOfChange { max_ratio } => {
-                if !(max_ratio >= 1.0) {
+                // NaN fails too: it is not at least 1.
+                if max_ratio.is_nan() || max_ratio < 1.0 {
                     return Resolution::Invalid(format!(
                         "a rate of change of at most {max_ratio}: the ratio must be at least 1"
                     ));

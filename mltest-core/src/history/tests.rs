@@ -212,8 +212,7 @@ fn a_corrupt_history_is_an_error_naming_it_and_is_not_replaced() {
     std::fs::write(&path, &bytes).unwrap();
     let err = History::open(&path)
         .and_then(|h| h.checks().map(|_| ()))
-        .err()
-        .expect("a corrupt file is an error");
+        .expect_err("a corrupt file is an error");
     assert!(matches!(err, HistoryError::Corrupt { .. }), "{err:?}");
     assert!(
         err.to_string().contains(&path.display().to_string()),
