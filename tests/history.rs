@@ -85,6 +85,9 @@ fn child(test: &str, history: &Path, appends: usize) -> Command {
         "--test-threads=1",
     ])
     .env("MLTEST_CHILD_HISTORY", history)
+    // Each child is a run of its own, also under nextest (whose run id
+    // every process would otherwise share).
+    .env_remove("NEXTEST_RUN_ID")
     .env("MLTEST_CHILD_APPENDS", appends.to_string())
     .stderr(Stdio::null());
     c

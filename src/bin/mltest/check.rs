@@ -129,6 +129,9 @@ fn check(ask: &Ask, store: &ModelStore) -> Result<Summary, String> {
     let run_id = format!("check-{millis}-{}", std::process::id());
     let out = mltest::outdir::out_dir();
     let output = cmd
+        // nextest's run id outranks MLTEST_RUN_ID: a check run inside a
+        // nextest run is still a run of its own.
+        .env_remove("NEXTEST_RUN_ID")
         .env("MLTEST_RUN_ID", &run_id)
         .env("MLTEST_OUT", &out)
         .stdin(Stdio::null())
