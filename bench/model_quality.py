@@ -70,6 +70,9 @@ def parse_args():
     ap.add_argument("--peer", default=str(PEER), help="the scikit-learn peer script, run once as is")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds allowed per pipeline run")
     ap.add_argument("--json", metavar="PATH", help="also write every raw figure here")
+    ap.add_argument("--pipeline-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for every pipeline run, repeatable: e.g. --pipeline-arg=--plain-lbfgs "
+                         "(scikit-learn's unpreconditioned path) or --pipeline-arg=--tolerance --pipeline-arg=3e-5")
     ap.add_argument("--keep", action="store_true", help="keep the temporary stores and exports (paths on stderr)")
     args = ap.parse_args()
     if args.alpha <= 0:
@@ -142,7 +145,7 @@ def read_run_json(path):
     return run, None
 
 
-def one_run(exe, csv, seed, buckets, alpha, timeout, df, text, keep):
+def one_run(exe, csv, seed, buckets, alpha, timeout, df, text, keep, extra=()):
     import sklearn_same as ss
 
     r = {"buckets": buckets, "seed": seed, "problems": []}
@@ -151,7 +154,7 @@ def one_run(exe, csv, seed, buckets, alpha, timeout, df, text, keep):
     store.mkdir()
     export.mkdir()
     cmd = [str(exe), "--data", str(csv), "--store", str(store), "--seed", str(seed),
-           "--buckets", str(buckets), "--alpha", repr(alpha), "--export-design", str(export)]
+           "--buckets", str(buckets), "--alpha", repr(alpha), "--export-design", str(export)] + list(extra)
     env = {**os.environ, "MLTEST_OUT": str(tmp / "out")}
     t0 = time.perf_counter()
     try:
@@ -291,8 +294,10 @@ def time_ratio(rs, part, key, mltest_key):
     return mean([a for a, _ in pairs]) / mean([b for _, b in pairs]) if pairs else None
 
 
-def print_report(runs, peer, alpha, versions):
+def print_report(runs, peer, alpha, versions, extra=()):
     print(f"alpha {alpha:g} (scikit-learn C = {1 / alpha:g}); {versions}\n")
+    if extra:
+        print(f"pipeline run with: {' '.join(extra)}\n")
 
     print("### mltest main job\n")
     rows = []
@@ -415,12 +420,12 @@ def main():
     for buckets in args.buckets:
         for seed in args.seeds:
             print(f"buckets {buckets} seed {seed}: {exe.name} ...", file=sys.stderr, flush=True)
-            r = one_run(exe, args.data, seed, buckets, args.alpha, args.timeout, df, text, args.keep)
+            r = one_run(exe, args.data, seed, buckets, args.alpha, args.timeout, df, text, args.keep, args.pipeline_arg)
             print(f"  {status_cell(r)}, {r['process_s']:.1f} s", file=sys.stderr, flush=True)
             runs.append(r)
 
     v = versions()
-    print_report(runs, peer, args.alpha, v)
+    print_report(runs, peer, args.alpha, v, args.pipeline_arg)
     if args.json:
         raw = {"alpha": args.alpha, "seeds": args.seeds, "buckets": args.buckets, "exe": str(exe),
                "data": str(args.data), "versions": v, "peer": peer,

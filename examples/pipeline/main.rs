@@ -53,7 +53,7 @@ struct Args {
     config: TrainConfig,
 }
 
-const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--tolerance X] [--alpha X] [--export-design DIR]";
+const USAGE: &str = "usage: pipeline [--data PATH] [--store DIR] [--name NAME] [--seed N] [--min-rows N] [--buckets N] [--iterations N] [--tolerance X] [--alpha X] [--plain-lbfgs] [--export-design DIR]";
 
 /// A flag's value, parsed; the error names the flag.
 fn value<T: std::str::FromStr>(v: Option<String>, flag: &str) -> Result<T, String>
@@ -105,6 +105,7 @@ fn parse_args() -> Result<Args, String> {
                 out.config.gradient_tolerance = value::<f64>(args.next(), "--tolerance")?
             }
             "--alpha" => out.config.alpha = value::<f64>(args.next(), "--alpha")?,
+            "--plain-lbfgs" => out.config.precondition = false,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other:?}")),
         }

@@ -52,6 +52,10 @@ pub struct TrainConfig {
     pub gradient_tolerance: f64,
     /// L2 penalty (scikit-learn's `1/C`).
     pub alpha: f64,
+    /// Jacobi-precondition the fit (see
+    /// [`SparseLogisticRegression::precondition`]); `false` takes
+    /// scikit-learn's plain lbfgs path.
+    pub precondition: bool,
     pub min_rows: usize,
     pub seed: u64,
     pub test_fraction: f64,
@@ -78,6 +82,7 @@ impl TrainConfig {
             max_iterations: 1000,
             gradient_tolerance: 1e-4,
             alpha: 1.0,
+            precondition: true,
             min_rows: 1_000,
             seed: 42,
             test_fraction: 0.2,
@@ -307,6 +312,7 @@ pub fn train_with_report(
         .alpha(config.alpha)
         .max_iterations(config.max_iterations)
         .gradient_tolerance(config.gradient_tolerance)
+        .precondition(config.precondition)
         .fit(&dataset)?;
     let fit_seconds = start.elapsed().as_secs_f64();
     let report = FitReport {
