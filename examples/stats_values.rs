@@ -308,6 +308,41 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
     }
+    // Calibration and CBPE (tests/stats_reference/calibration.py checks them
+    // against scikit-learn's calibration_curve and IsotonicRegression).
+    // Scores rounded to 0.01 so that ties occur, labels drawn from a
+    // distorted version of them (so the isotonic fit has work to do).
+    let mut rng = mltest::rng::SplitMix64::new(2024);
+    let cal_scores: Vec<f64> = (0..3_000)
+        .map(|_| (rng.unit().powf(0.5) * 100.0).round() / 100.0)
+        .collect();
+    let cal_labels: Vec<bool> = cal_scores.iter().map(|s| rng.unit() < s * s).collect();
+    let mut curves = Vec::new();
+    for (binning, name) in [
+        (mltest::monitor::Binning::Uniform, "uniform"),
+        (mltest::monitor::Binning::Quantile, "quantile"),
+    ] {
+        for bins in [5, 10] {
+            let c =
+                mltest::monitor::ReliabilityCurve::new(&cal_scores, &cal_labels, bins, binning)?;
+            curves.push(serde_json::json!({"strategy": name, "n_bins": bins,
+                "prob_true": c.bins.iter().map(|b| b.observed).collect::<Vec<_>>(),
+                "prob_pred": c.bins.iter().map(|b| b.predicted).collect::<Vec<_>>()}));
+        }
+    }
+    let iso = mltest::monitor::IsotonicCalibrator::fit(&cal_scores, &cal_labels)?;
+    let queries: Vec<f64> = (0..=200).map(|i| i as f64 / 200.0 - 0.0025).collect();
+    let iso_at: Vec<f64> = queries.iter().map(|q| iso.apply(*q)).collect();
+    let cbpe = mltest::monitor::Cbpe::fit(&cal_scores, &cal_labels, 0.5)?;
+    let batch: Vec<f64> = (0..1_000).map(|_| rng.unit()).collect();
+    let est = cbpe.estimate(&batch)?;
+    let calibration = serde_json::json!({
+        "scores": cal_scores, "labels": cal_labels, "curves": curves,
+        "isotonic_queries": queries, "isotonic_at": iso_at,
+        "cbpe": {"calibrated": est.calibrated, "threshold": 0.5, "batch": batch,
+            "accuracy": est.accuracy, "accuracy_low": est.accuracy_low, "accuracy_high": est.accuracy_high,
+            "f1": est.f1, "f1_low": est.f1_low, "f1_high": est.f1_high},
+    });
     let (z, pz) = mltest::stats::two_proportion_z(120, 1000, 150, 1000);
     println!(
         "{}",
@@ -325,6 +360,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "sample_size": sizes,
             "mcnemar": mcnemar,
             "ztest": {"x": [120, 150], "n": [1000, 1000], "z": z, "p": pz},
+            "calibration": calibration,
         })
     );
     Ok(())

@@ -52,7 +52,7 @@ pub use mltest_core::data::{self, DType, DataError, DataInfo, DataSource, Datase
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
 };
-pub use mltest_core::{ab, drift, model, prereq, rng, robust, stats, store};
+pub use mltest_core::{ab, drift, model, monitor, prereq, rng, robust, stats, store};
 
 /// Running registered checks outside `cargo test` (a pipeline's data gate
 /// includes a test file as a module and runs its checks), A/B comparisons
@@ -131,6 +131,18 @@ pub mod progress {
 /// Every environment variable mltest reads, with its meaning (the README's table).
 pub mod config {
     pub use mltest_core::config::{Scope, VARS, Var, data_var};
+}
+
+/// The time freshness checks compare with: `MLTEST_NOW` (ISO 8601 or unix
+/// seconds) when set, so a test can fix it, else the system clock.
+///
+/// ```
+/// use mltest::clock::{days, parse_time};
+/// assert_eq!(days(2.0).as_secs(), 172_800);
+/// assert_eq!(parse_time("2026-12-03T00:00:00Z"), Some(1_796_256_000.0));
+/// ```
+pub mod clock {
+    pub use mltest_core::clock::{days, hours, now, parse_time};
 }
 
 /// Helpers this repository's own examples and tests use (the pipeline's run

@@ -325,3 +325,51 @@ fn records_are_json_with_the_figures_reports_need() {
     assert_eq!(json["details"]["data_expectation"]["count"]["hits"], 27);
     assert_eq!(run.outcomes[0].status(), Status::Fail);
 }
+
+#[test]
+fn the_report_puts_failures_first_collapses_passes_and_draws_each_checks_trend() {
+    if std::env::var_os("MLTEST_HISTORY").is_some() {
+        eprintln!("skipped: MLTEST_HISTORY moves the history away from the report's directory");
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let mut history = mltest::history::History::open(out.path().join("history.sqlite")).unwrap();
+    let checks = [
+        find("a_passing_check"),
+        find("should_panic_is_kept_and_the_report_has_the_figures"),
+    ];
+    for run in ["run-1", "run-2", "run-3"] {
+        let mut records: Vec<_> = checks
+            .iter()
+            .flat_map(|c| evaluate_check(c).records())
+            .collect();
+        for r in records.iter_mut() {
+            r.run_id = run.to_string();
+        }
+        history.append(&records).unwrap();
+        record::write_test_records(out.path(), &records).unwrap();
+    }
+    let html = mltest::report::write_html(out.path(), &[], None).unwrap();
+    let page = std::fs::read_to_string(html).unwrap();
+    let card = |test: &str| {
+        let at = page
+            .find(&format!("</span>{test} "))
+            .unwrap_or_else(|| panic!("no card for {test}"));
+        let start = page[..at].rfind("<details").unwrap();
+        let end = at + page[at..].find("</details>").unwrap();
+        (start, &page[start..end])
+    };
+    let (failing_at, failing) = card("should_panic_is_kept_and_the_report_has_the_figures");
+    let (passing_at, passing) = card("a_passing_check");
+    assert!(failing_at < passing_at, "the failure comes first");
+    assert!(failing.starts_with("<details class=\"check\" data-kind=\"data_expectation\" open>"));
+    assert!(!passing.starts_with("<details class=\"check\" data-kind=\"data_expectation\" open>"));
+    // Three runs of each check: a trend with three points against the bound.
+    assert!(
+        failing.contains("over the last 3 runs (dashed: bound)"),
+        "{failing}"
+    );
+    let trend = &failing[failing.find("over the last 3 runs").unwrap()..];
+    assert_eq!(trend.matches("<circle").count(), 3, "{failing}");
+    assert!(passing.contains("over the last 3 runs"), "{passing}");
+}

@@ -34,6 +34,8 @@ pub const MODEL_STORE: &str = "MLTEST_MODEL_STORE";
 pub const HISTORY: &str = "MLTEST_HISTORY";
 /// How many runs of each check the history keeps.
 pub const HISTORY_KEEP: &str = "MLTEST_HISTORY_KEEP";
+/// The time freshness checks compare with.
+pub const NOW: &str = "MLTEST_NOW";
 /// Prefix of the per-data-set overrides (`MLTEST_DATA_REVIEWS=PATH`).
 pub const DATA_PREFIX: &str = "MLTEST_DATA_";
 /// The git commit runs are recorded under.
@@ -136,6 +138,10 @@ pub const VARS: &[Var] = &[
         "runs of each check the history keeps (default 1000; older ones are deleted)",
     ),
     lib(
+        NOW,
+        "the time freshness checks compare with: ISO 8601 (`2026-12-03`, `2026-12-03T09:00:00Z`) or unix seconds (default the system clock); tests fix it",
+    ),
+    lib(
         GIT_COMMIT,
         "the commit history rows carry (default `GITHUB_SHA`, else the checkout's `.git/HEAD`)",
     ),
@@ -175,6 +181,10 @@ pub const VARS: &[Var] = &[
     repo(
         "MLTEST_CHILD_HISTORY",
         "the history a child process of `tests/history.rs` appends to",
+    ),
+    repo(
+        "MLTEST_CHILD_FRESHNESS",
+        "set on a child process of `tests/freshness.rs` (which fixes its clock with `MLTEST_NOW`)",
     ),
     repo(
         "MLTEST_CHILD_APPENDS",
@@ -344,6 +354,15 @@ pub(crate) fn history() -> Option<Option<PathBuf>> {
         Some("off" | "0" | "false") => Some(None),
         _ => Some(Some(PathBuf::from(v))),
     }
+}
+
+/// `MLTEST_NOW` as unix seconds (a value that does not parse is warned about).
+pub(crate) fn now() -> Option<f64> {
+    parse_or_warn(
+        NOW,
+        crate::clock::parse_time,
+        "a time (ISO 8601 such as 2026-12-03T09:00:00Z, or unix seconds)",
+    )
 }
 
 /// `MLTEST_HISTORY_KEEP` (at least 1; a value that does not parse is warned about).

@@ -357,6 +357,13 @@ fn detail_properties(details: &Details) -> Vec<(&'static str, String)> {
             ("difference_low", num(c.difference_low)),
             ("p_value", num(c.p_value)),
         ],
+        Details::Performance(e) => vec![
+            ("estimated_accuracy", num(e.accuracy)),
+            ("estimated_accuracy_high", num(e.accuracy_high)),
+            ("estimated_accuracy_low", num(e.accuracy_low)),
+            ("estimated_f1", e.f1.map_or(String::new(), num)),
+            ("reference_accuracy", num(e.reference_accuracy)),
+        ],
         Details::AbErrors(Some(c)) => vec![
             ("ab_verdict", c.test.verdict.to_string()),
             ("difference_high", num(c.test.interval.1)),

@@ -17,6 +17,7 @@ pub mod history;
 pub mod junit;
 pub mod libtest;
 pub mod model;
+pub mod monitor;
 pub mod outdir;
 pub mod prereq;
 pub mod progress;

@@ -15,6 +15,7 @@
 //! | `#[robustness]` | [`RobustnessCheck`] | [`evaluate_robustness`], [`evaluate_robustness_on`] | [`run_robustness`] |
 //! | A/B (a plain `#[test]`) | — | [`crate::ab::compare_models`] | [`run_model_ab`] |
 //! | slices (a plain `#[test]`) | — | [`crate::robust::slice_accuracy`] | [`slices_record`] + [`publish_records`] |
+//! | performance without labels (a plain `#[test]`) | — | [`crate::monitor::Cbpe::estimate`] | [`performance_record`] + [`publish_records`] |
 //!
 //! A new kind adds a module here with those three parts, a
 //! [`CheckKind`](crate::record::CheckKind) and a
@@ -27,6 +28,7 @@
 pub mod ab;
 pub mod data;
 pub mod drift;
+pub mod performance;
 mod publish;
 pub mod robustness;
 mod site;
@@ -43,6 +45,7 @@ pub use drift::{
     DRIFT_CHECKS, DriftCheck, DriftCheckError, DriftRun, IntoDriftSide, Role, SideError,
     evaluate_drift_check, run_drift_check,
 };
+pub use performance::{performance_record, performance_report, performance_verdict};
 pub(crate) use publish::panic_text;
 pub use publish::{conclude, print_summaries, publish_records};
 pub use robustness::{

@@ -237,6 +237,27 @@ impl ColumnRef {
         self.metric(|column| Metric::Max { column })
     }
 
+    /// The newest time in the column, as unix seconds: a date or datetime
+    /// column (any unit or time zone), or text in ISO 8601 (`2026-12-03`,
+    /// `2026-12-03T09:30:00`, with `.fff` and a trailing `Z` allowed, or a
+    /// space for the `T`). Text that is present but none of these is an
+    /// error naming the count, never skipped. Bound it with
+    /// [`MetricRef::within`] for a freshness check.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("at" => [Some("2026-11-30"), None, Some("2026-12-02T23:00:00Z")]).unwrap());
+    /// let out = data.evaluate_one(data.column("at").newest().at_least(0.0));
+    /// assert_eq!(out.observed, mltest_core::clock::parse_time("2026-12-02T23:00:00Z"));
+    /// let bad = Dataset::from_frame("d", df!("at" => ["2026-11-30", "30/11/2026"]).unwrap());
+    /// let out = bad.evaluate_one(bad.column("at").newest().at_least(0.0));
+    /// assert!(out.render().contains("1 of 2 values of \"at\" are not ISO 8601 times"), "{}", out.render());
+    /// ```
+    pub fn newest(&self) -> MetricRef {
+        self.metric(|column| Metric::Newest { column })
+    }
+
     /// Sum of the non-missing values (a column with no value is an error,
     /// not a sum of 0: the check has nothing to measure). NaN or infinite
     /// values make the check error, as for the mean.
@@ -368,6 +389,27 @@ impl MetricRef {
     /// Passes when the observed value is `>= min` (a number or a learned limit).
     pub fn at_least(self, min: impl Into<Limit>) -> Expectation {
         self.limits(Some(min.into()), None)
+    }
+
+    /// A freshness check on [`ColumnRef::newest`]: passes when the newest
+    /// time is at most `age` before now — [`crate::clock::now`], which is
+    /// `MLTEST_NOW` when set (so a test fixes the clock) and the system clock
+    /// otherwise. The bound is drawn when the expectation is built, so a
+    /// record says which instant it was judged against.
+    ///
+    /// ```
+    /// use mltest_core::{Dataset, clock::{days, iso8601, unix_now}};
+    /// use polars::prelude::*;
+    /// # if std::env::var_os("MLTEST_NOW").is_some() { return; }
+    /// let today = iso8601(unix_now())[..10].to_string();
+    /// let data = Dataset::from_frame("d", df!("at" => ["2020-01-01", today.as_str()]).unwrap());
+    /// assert!(data.evaluate_one(data.column("at").newest().within(days(2.0))).passed());
+    /// let stale = Dataset::from_frame("d", df!("at" => ["2020-01-01"]).unwrap());
+    /// let out = stale.evaluate_one(stale.column("at").newest().within(days(2.0)));
+    /// assert!(!out.passed() && out.render().contains("observed: 2020-01-01T00:00:00Z"));
+    /// ```
+    pub fn within(self, age: std::time::Duration) -> Expectation {
+        self.at_least(crate::clock::now() - age.as_secs_f64())
     }
 
     /// Passes when `min <= observed <= max` (numbers or learned limits).

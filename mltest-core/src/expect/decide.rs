@@ -212,6 +212,28 @@ fn decide(e: &Expectation, f: &FigureSet, segment: Option<String>) -> CheckOutco
             o.count = Some(count(hits, vals, "values"));
             o.decide(hits as f64 / vals as f64);
         }
+        Metric::Newest { .. } => {
+            if vals == 0 {
+                return no_values();
+            }
+            let unparsed = f.count(Key::Nan);
+            if unparsed > 0 {
+                let mut o = CheckOutcome::errored(
+                    e.clone(),
+                    CheckError::Invalid(format!(
+                        "{unparsed} of {vals} values of {column:?} are not ISO 8601 times \
+                         (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]][Z], or a space for the T)"
+                    )),
+                );
+                o.count = Some(count(unparsed, vals, "values not times"));
+                return o;
+            }
+            o.count = Some(count(vals, n, "rows with a time"));
+            match f.get(Key::Stat) {
+                Some(x) => o.decide(x),
+                None => return no_values(),
+            }
+        }
         Metric::UniqueFraction { .. } => {
             if vals == 0 {
                 return no_values();

@@ -28,6 +28,12 @@ pub enum Metric {
     Max {
         column: String,
     },
+    /// The newest time in a date, datetime or ISO 8601 text column, as unix
+    /// seconds (what a freshness check bounds: see
+    /// [`MetricRef::within`](super::MetricRef::within)).
+    Newest {
+        column: String,
+    },
     /// The sum of the non-missing values.
     Sum {
         column: String,
@@ -146,6 +152,7 @@ impl Metric {
             | Metric::Std { column }
             | Metric::Min { column }
             | Metric::Max { column }
+            | Metric::Newest { column }
             | Metric::Sum { column }
             | Metric::UniqueFraction { column }
             | Metric::Quantile { column, .. }
@@ -168,6 +175,7 @@ impl Metric {
             Metric::Std { .. } => "std",
             Metric::Min { .. } => "min",
             Metric::Max { .. } => "max",
+            Metric::Newest { .. } => "newest",
             Metric::Sum { .. } => "sum",
             Metric::UniqueFraction { .. } => "unique_fraction",
             Metric::Quantile { .. } => "quantile",
@@ -203,6 +211,7 @@ impl Metric {
             Metric::Std { column } => format!("standard deviation of {column:?}"),
             Metric::Min { column } => format!("minimum of {column:?}"),
             Metric::Max { column } => format!("maximum of {column:?}"),
+            Metric::Newest { column } => format!("newest time in {column:?}"),
             Metric::Sum { column } => format!("sum of {column:?}"),
             Metric::UniqueFraction { column } => {
                 format!("share of distinct values among {column:?} values")

@@ -257,9 +257,18 @@ impl Expectation {
     /// The bound as reports print it: the learned rule when there is one
     /// (`<= 1.2 × mean of the last 10 runs`), else the bound.
     pub fn describe_bound(&self) -> String {
-        match &self.learned {
-            Some(rule) => rule.describe(),
-            None => self.bound.describe(),
+        match (&self.learned, &self.metric) {
+            (Some(rule), _) => rule.describe(),
+            // Times as dates: `>= 2026-12-01T09:00:00Z`, not `>= 1.7963e9`.
+            (None, Metric::Newest { .. }) => {
+                let t = |v: f64| crate::clock::iso8601(v) + "Z";
+                match self.bound {
+                    Bound::AtMost { max } => format!("<= {}", t(max)),
+                    Bound::AtLeast { min } => format!(">= {}", t(min)),
+                    Bound::Between { min, max } => format!("in [{}, {}]", t(min), t(max)),
+                }
+            }
+            (None, _) => self.bound.describe(),
         }
     }
 

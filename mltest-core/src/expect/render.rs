@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use super::Metric;
+
 use super::outcome::{CheckOutcome, Status};
 use crate::data::DataInfo;
 use crate::text::{fig, thousands};
@@ -55,7 +57,16 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
         } else {
             ""
         };
-        let _ = writeln!(s, "  observed: {approx}{}{counts}{cached}", fig(x));
+        let shown = match o.expectation.metric {
+            // A time: the date a person reads, and how old it is.
+            Metric::Newest { .. } => format!(
+                "{}Z ({:.1} days before now)",
+                crate::clock::iso8601(x),
+                (crate::clock::now() - x) / 86_400.0
+            ),
+            _ => fig(x),
+        };
+        let _ = writeln!(s, "  observed: {approx}{shown}{counts}{cached}");
         if let Some(e) = &o.estimate {
             let _ = writeln!(s, "  estimate: {}", e.describe());
             if e.straddles(&o.expectation.bound) {

@@ -25,6 +25,8 @@ pub enum CheckKind {
     Robustness,
     Slices,
     Ab,
+    /// Performance estimated without labels (CBPE), after deployment.
+    Performance,
 }
 
 impl CheckKind {
@@ -36,6 +38,7 @@ impl CheckKind {
             CheckKind::Robustness => "robustness",
             CheckKind::Slices => "slices",
             CheckKind::Ab => "ab",
+            CheckKind::Performance => "performance",
         }
     }
 
@@ -47,6 +50,7 @@ impl CheckKind {
             CheckKind::Robustness => "Robustness",
             CheckKind::Slices => "slices",
             CheckKind::Ab => "A/B comparisons",
+            CheckKind::Performance => "Performance without labels",
         }
     }
 
@@ -59,6 +63,7 @@ impl CheckKind {
             CheckKind::Robustness => "flip_rate",
             CheckKind::Slices => "weakest_slice_accuracy",
             CheckKind::Ab => "accuracy_difference",
+            CheckKind::Performance => "estimated_accuracy",
         }
     }
 }
@@ -149,6 +154,8 @@ pub enum Details {
     Ab(Option<Box<ModelComparison>>),
     /// An A/B test of two regressors: a paired test on their errors.
     AbErrors(Option<Box<crate::ab::ErrorComparison>>),
+    /// A batch's estimated accuracy and F1 (CBPE).
+    Performance(Box<crate::monitor::PerformanceEstimate>),
 }
 
 impl Details {
@@ -160,6 +167,7 @@ impl Details {
             Details::Robustness(_) => CheckKind::Robustness,
             Details::Slices(_) => CheckKind::Slices,
             Details::Ab(_) | Details::AbErrors(_) => CheckKind::Ab,
+            Details::Performance(_) => CheckKind::Performance,
         }
     }
 }

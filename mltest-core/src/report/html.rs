@@ -2,9 +2,10 @@
 //! figures, plot and report text, then the model store. One file, inline CSS
 //! and SVG, no script and no network.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
-use super::svg::{self, escape};
+use super::svg::{self, TrendPoint, escape};
 use crate::record::{CheckKind, Details, Record, Threshold, Verdict};
 use crate::robust::FlipExample;
 use crate::store::VersionInfo;
@@ -74,7 +75,14 @@ pub fn counts(records: &[Record]) -> Vec<KindCounts> {
 }
 
 /// The whole page.
-pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) -> String {
+/// The page for `records`, the store's versions and, per check key (see
+/// [`crate::history::CheckKey`]), its figures over the last runs.
+pub fn page(
+    records: &[Record],
+    store: Option<&[VersionInfo]>,
+    generated: &str,
+    trends: &HashMap<String, Vec<TrendPoint>>,
+) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -118,17 +126,19 @@ pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) 
     for kind in kinds {
         let _ = write!(s, "<h2 id=\"kind-{kind}\">{}</h2>", escape(kind.title()));
         let mut of_kind: Vec<&Record> = records.iter().filter(|r| r.kind == kind).collect();
-        // Failures first, then by binary and test.
+        // Failures and errors first, then undecided, then warnings, then
+        // passes; within each by binary and test.
         of_kind.sort_by_key(|r| {
             (
-                r.verdict == Verdict::Pass,
+                attention(r.verdict),
                 r.binary.clone(),
                 r.test.clone(),
                 r.check_index,
             )
         });
         for r in of_kind {
-            check(&mut s, r);
+            let key = crate::history::CheckKey::of(r).to_string();
+            check(&mut s, r, trends.get(&key).map(Vec::as_slice));
         }
     }
     if let Some(versions) = store {
@@ -138,9 +148,25 @@ pub fn page(records: &[Record], store: Option<&[VersionInfo]>, generated: &str) 
     s
 }
 
-fn check(s: &mut String, r: &Record) {
-    // Open, so plots show on screen and in print; the summary links jump here.
-    let open = " open";
+/// Where a verdict sorts: what needs a person first.
+fn attention(v: Verdict) -> u8 {
+    match v {
+        Verdict::Fail | Verdict::Error => 0,
+        Verdict::Inconclusive => 1,
+        Verdict::Warn => 2,
+        Verdict::Pass => 3,
+    }
+}
+
+fn check(s: &mut String, r: &Record, trend: Option<&[TrendPoint]>) {
+    // What did not pass is open; passing checks are collapsed to their
+    // summary line (a run of 45 passing checks was a long scroll before the
+    // one that failed).
+    let open = if r.verdict == Verdict::Pass {
+        ""
+    } else {
+        " open"
+    };
     let _ = write!(
         s,
         "<details class=\"check\" data-kind=\"{}\"{open}><summary>{}{} <span class=\"muted\">{} · {}</span></summary>",
@@ -176,6 +202,16 @@ fn check(s: &mut String, r: &Record) {
     }
     s.push_str("</table><div class=\"plots\">");
     plots(s, r);
+    if let Some(points) = trend {
+        s.push_str(&svg::trend(
+            &format!(
+                "{} over the last {} runs (dashed: bound)",
+                r.metric().replace('_', " "),
+                points.len()
+            ),
+            points,
+        ));
+    }
     s.push_str("</div>");
     if let Details::Robustness(Some(d)) = &r.details {
         flips(s, &d.flips.examples, &d.flips.score);
@@ -259,6 +295,26 @@ fn plots(s: &mut String, r: &Record) {
                     passed,
                 ));
             }
+        }
+        Details::Performance(e) => {
+            let min = match &r.threshold {
+                crate::record::Threshold::Bound(crate::expect::Bound::AtLeast { min }) => *min,
+                _ => e.reference_accuracy,
+            };
+            s.push_str(&svg::interval(
+                &format!(
+                    "estimated accuracy (CBPE) with its {}% interval",
+                    fig(e.confidence * 100.0)
+                ),
+                e.accuracy,
+                e.accuracy_low,
+                e.accuracy_high,
+                &[
+                    (min, format!("min {}", fig(min))),
+                    (e.reference_accuracy, "reference".into()),
+                ],
+                passed,
+            ));
         }
         Details::AbErrors(Some(c)) => {
             s.push_str(&svg::interval(

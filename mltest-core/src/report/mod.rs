@@ -7,6 +7,7 @@
 
 pub mod html;
 pub mod svg;
+pub mod trend;
 
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,13 @@ pub fn write_html(
 ) -> std::io::Result<PathBuf> {
     let records = latest_records(out, binaries);
     let versions = store.and_then(|s| s.list(None).ok());
-    let page = html::page(&records, versions.as_deref(), &crate::clock::iso_now());
+    let trends = trend::trends(out, &records);
+    let page = html::page(
+        &records,
+        versions.as_deref(),
+        &crate::clock::iso_now(),
+        &trends,
+    );
     let path = out.join("report.html");
     std::fs::create_dir_all(out)?;
     crate::outdir::write_atomic(&path, page.as_bytes())?;

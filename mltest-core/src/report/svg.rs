@@ -302,3 +302,94 @@ pub fn escape(s: &str) -> String {
     }
     out
 }
+
+/// One run in a trend: the observed figure (`None` when the run errored),
+/// the bound's limits that run was judged against, and whether it passed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrendPoint {
+    pub observed: Option<f64>,
+    pub limits: Vec<f64>,
+    pub passed: bool,
+}
+
+/// A small trend of a check's observed figure over its last runs (oldest
+/// left), the bound of each run dashed, failed runs as red dots.
+///
+/// ```
+/// use mltest_core::report::svg::{trend, TrendPoint};
+/// let p = |v: f64, ok: bool| TrendPoint { observed: Some(v), limits: vec![0.05], passed: ok };
+/// let svg = trend("flip rate, last 3 runs", &[p(0.02, true), p(0.03, true), p(0.07, false)]);
+/// assert!(svg.contains("<polyline") && svg.contains("stroke-dasharray") && svg.contains("0.07"));
+/// ```
+pub fn trend(title: &str, points: &[TrendPoint]) -> String {
+    let (width, height) = (520.0, 110.0);
+    let (left, right, top, bottom) = (56.0, width - 16.0, 26.0, height - 16.0);
+    let values: Vec<f64> = points
+        .iter()
+        .flat_map(|p| p.observed.into_iter().chain(p.limits.iter().copied()))
+        .filter(|v| v.is_finite())
+        .collect();
+    let mut lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo).abs() * 0.1).max(hi.abs().max(1e-9) * 1e-3);
+    lo -= pad;
+    hi += pad;
+    let n = points.len().max(2) as f64 - 1.0;
+    let x = |i: usize| left + (right - left) * i as f64 / n;
+    let y = |v: f64| bottom - (bottom - top) * (v - lo) / (hi - lo);
+    let mut s = header(width, height, title);
+    for v in [lo + pad, hi - pad] {
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text>"#,
+            left - 4.0,
+            y(v) + 3.0,
+            crate::text::fig(v)
+        );
+    }
+    // One dashed line per limit position (a range has two), run by run.
+    let most = points.iter().map(|p| p.limits.len()).max().unwrap_or(0);
+    for k in 0..most {
+        let line: Vec<String> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.limits.get(k).filter(|v| v.is_finite()).map(|v| (i, *v)))
+            .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(v)))
+            .collect();
+        if !line.is_empty() {
+            let _ = write!(
+                s,
+                r#"<polyline points="{}" fill="none" stroke="{BAD}" stroke-dasharray="5,3"/>"#,
+                line.join(" ")
+            );
+        }
+    }
+    let line: Vec<String> = points
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| p.observed.filter(|v| v.is_finite()).map(|v| (i, v)))
+        .map(|(i, v)| format!("{:.1},{:.1}", x(i), y(v)))
+        .collect();
+    let _ = write!(
+        s,
+        r##"<polyline points="{}" fill="none" stroke="#4c72b0" stroke-width="1.5"/>"##,
+        line.join(" ")
+    );
+    for (i, p) in points.iter().enumerate() {
+        if let Some(v) = p.observed.filter(|v| v.is_finite()) {
+            let _ = write!(
+                s,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}</title></circle>"#,
+                x(i),
+                y(v),
+                if p.passed { OK } else { BAD },
+                crate::text::fig(v)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}

@@ -20,12 +20,14 @@
 
 mod card;
 mod error;
+mod freshness;
 mod id;
 mod promote;
 mod tensors;
 
 pub use card::{Card, DataFingerprint, Dependencies, InputColumn, OutputSchema, Task};
 pub use error::StoreError;
+pub use freshness::Freshness;
 pub use id::{ModelId, Selector, validate_name};
 pub use promote::{AliasAction, AliasMove, Gate, PROMOTION_GATES, Promote, RecordedCheck};
 pub use tensors::{

@@ -7,6 +7,7 @@
 //! mltest models rollback NAME --alias A
 //! mltest models history NAME [--json]
 //! mltest models verify [ID]
+//! mltest models freshness ID --max-age-days N [--json]
 //! mltest profile write DATA --out FILE [--where COL=VALUE] [--numeric C,..]
 //!                  [--categorical C,..] [--text C,..] [--segment C,..] [--accept]
 //! mltest profile accept FILE
@@ -166,6 +167,16 @@ enum Models {
     },
     /// Checks sha256, structure and tensor hash of one version, or of all.
     Verify { id: Option<String> },
+    /// How old the version ID points at is (e.g. reviews@champion), from its
+    /// card's creation time against --max-age-days (the time compared with is
+    /// $MLTEST_NOW, else the clock). Exit 0 fresh, 1 stale.
+    Freshness {
+        id: String,
+        #[arg(long)]
+        max_age_days: f64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -502,6 +513,27 @@ fn run(store: &ModelStore, command: Models) -> Result<ExitCode, StoreError> {
             }
             println!("{} verified, {failed} failed", results.len());
             if failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Models::Freshness {
+            id,
+            max_age_days,
+            json: as_json,
+        } => {
+            if !(max_age_days.is_finite() && max_age_days >= 0.0) {
+                eprintln!(
+                    "error: --max-age-days must be a number of days >= 0, got {max_age_days}"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            let f = store.freshness(&id, mltest::clock::days(max_age_days))?;
+            if as_json {
+                json(&f)?;
+            } else {
+                println!("{}", f.describe());
+            }
+            if !f.fresh {
                 return Ok(ExitCode::FAILURE);
             }
         }

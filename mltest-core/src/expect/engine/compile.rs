@@ -213,6 +213,16 @@ fn aggregates(
                 out.push((Key::Inf, count_true(x.is_infinite())));
             }
         }
+        Metric::Newest { column } => {
+            out.push(values(column));
+            let x = seg(column, &pred);
+            let t = epoch_seconds(x.clone(), dtype);
+            out.push((Key::Stat, t.clone().max()));
+            if dtype == DType::Text {
+                // Present but not a time: counted, so the check errors.
+                out.push((Key::Nan, count_true(x.is_not_null().and(t.is_null()))));
+            }
+        }
         Metric::UniqueFraction { column } => {
             out.push(values(column));
             let distinct = seg(column, &pred).drop_nulls().n_unique();
@@ -418,4 +428,40 @@ pub(super) fn filter_expr(filter: &Filter, ev: &Evaluator) -> Expr {
             .reduce(|a, b| a.and(b))
             .unwrap_or(lit(true)),
     }
+}
+
+/// A date, datetime or ISO 8601 text column as unix seconds (f64). Text is
+/// parsed with explicit formats only — the date, then date and time with a
+/// `T` or a space, each with optional fractions and `Z` — because polars'
+/// format inference reads the first value of each batch, which would let
+/// the in-memory and streaming paths disagree. Unparsed text is null.
+fn epoch_seconds(x: Expr, dtype: DType) -> Expr {
+    let ms = |e: Expr| {
+        e.dt()
+            .timestamp(TimeUnit::Milliseconds)
+            .cast(DataType::Float64)
+            / lit(1000.0)
+    };
+    if dtype != DType::Text {
+        return ms(x);
+    }
+    let opts = |f: &str| StrptimeOptions {
+        format: Some(f.into()),
+        strict: false,
+        exact: true,
+        cache: true,
+    };
+    let at = |f: &str| {
+        x.clone()
+            .str()
+            .to_datetime(Some(TimeUnit::Milliseconds), None, opts(f), lit("raise"))
+    };
+    coalesce(&[
+        ms(at("%Y-%m-%dT%H:%M:%S%.fZ")),
+        ms(at("%Y-%m-%dT%H:%M:%S%.f")),
+        ms(at("%Y-%m-%d %H:%M:%S%.f")),
+        ms(at("%Y-%m-%dT%H:%MZ")),
+        ms(at("%Y-%m-%dT%H:%M")),
+        ms(x.clone().str().to_date(opts("%Y-%m-%d"))),
+    ])
 }

@@ -10,6 +10,7 @@ use crate::data::DType;
 use crate::expect::outcome::{CheckError, CheckOutcome, Count};
 use crate::expect::{Bound, Expectation, Metric, Segment};
 use crate::text;
+use polars::prelude::DataType;
 
 impl Evaluator {
     pub(super) fn dtype_of(&self, column: Option<&str>) -> DType {
@@ -93,6 +94,24 @@ impl Evaluator {
             | Metric::Sum { column } => self
                 .need(column, DType::Numeric, "a numeric statistic")
                 .map(|_| ()),
+            Metric::Newest { column } => {
+                let dt = self
+                    .frame
+                    .column(column)
+                    .ok_or_else(|| self.missing(column))?;
+                if matches!(
+                    dt,
+                    DataType::Date | DataType::Datetime(..) | DataType::String
+                ) {
+                    Ok(())
+                } else {
+                    Err(CheckError::WrongDtype {
+                        column: column.to_string(),
+                        actual: dt.to_string(),
+                        expected: "a date, a datetime or ISO 8601 text (the newest time)".into(),
+                    })
+                }
+            }
             Metric::Quantile { column, q } => {
                 if !(0.0..=1.0).contains(q) {
                     return Err(CheckError::Invalid(format!(
