@@ -190,6 +190,7 @@ pub mod datasets {
 /// ```
 pub mod prelude {
     pub use crate::datasets::reviews;
+    pub use mltest_core::clock::{days, hours};
     pub use mltest_core::data::Streaming;
     pub use mltest_core::data::generator::ReviewsSpec;
     pub use mltest_core::drift::{Drift, Profile, Side};
