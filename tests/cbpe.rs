@@ -11,44 +11,9 @@
 //! see the drop without labels, and the realised figure must land in its
 //! interval.
 
-use mltest::data::generator::ReviewsSpec;
+use mltest::data::generator::{NEGATIVE, POSITIVE, ReviewsSpec};
 use mltest::monitor::Cbpe;
 use polars::prelude::*;
-
-const POSITIVE: &[&str] = &[
-    "love",
-    "perfect",
-    "beautiful",
-    "comfortable",
-    "flattering",
-    "soft",
-    "great",
-    "gorgeous",
-    "cute",
-    "lovely",
-    "fits",
-    "recommend",
-    "favorite",
-    "elegant",
-    "happy",
-];
-const NEGATIVE: &[&str] = &[
-    "returned",
-    "cheap",
-    "itchy",
-    "tight",
-    "disappointed",
-    "unflattering",
-    "thin",
-    "boxy",
-    "scratchy",
-    "poor",
-    "huge",
-    "sadly",
-    "ripped",
-    "wrong",
-    "awful",
-];
 
 /// The generator's exact log-odds of `Recommended IND` given the title and
 /// review text.

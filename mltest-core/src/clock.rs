@@ -20,7 +20,7 @@ pub fn unix_now() -> f64 {
 /// assert!((mltest_core::clock::now() - mltest_core::clock::unix_now()).abs() < 60.0);
 /// ```
 pub fn now() -> f64 {
-    crate::config::now().unwrap_or_else(unix_now)
+    crate::config::now(parse_time).unwrap_or_else(unix_now)
 }
 
 /// `n` days as a [`std::time::Duration`] (for freshness bounds).

@@ -356,11 +356,13 @@ pub(crate) fn history() -> Option<Option<PathBuf>> {
     }
 }
 
-/// `MLTEST_NOW` as unix seconds (a value that does not parse is warned about).
-pub(crate) fn now() -> Option<f64> {
+/// `MLTEST_NOW` as unix seconds, read with `parse` (the clock's parser: it
+/// is passed in so that config does not depend on the clock that reads it);
+/// a value that does not parse is warned about.
+pub(crate) fn now(parse: fn(&str) -> Option<f64>) -> Option<f64> {
     parse_or_warn(
         NOW,
-        crate::clock::parse_time,
+        parse,
         "a time (ISO 8601 such as 2026-12-03T09:00:00Z, or unix seconds)",
     )
 }

@@ -48,7 +48,10 @@ pub const COLUMNS: [&str; 11] = [
     "Class Name",
 ];
 
-const POSITIVE: &[&str] = &[
+/// The words that speak for a recommendation (16% of a text's words are
+/// sentiment words; 85% of those agree with the label): public so that a
+/// test can score the generator's exact posterior.
+pub const POSITIVE: &[&str] = &[
     "love",
     "perfect",
     "beautiful",
@@ -65,7 +68,8 @@ const POSITIVE: &[&str] = &[
     "elegant",
     "happy",
 ];
-const NEGATIVE: &[&str] = &[
+/// The words that speak against one (see [`POSITIVE`]).
+pub const NEGATIVE: &[&str] = &[
     "returned",
     "cheap",
     "itchy",

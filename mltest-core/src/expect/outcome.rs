@@ -326,20 +326,6 @@ impl CheckOutcome {
         &self.decision
     }
 
-    /// The report a person reads (the failure message; see
-    /// [`render_failure`](super::render_failure)), without the data line.
-    ///
-    /// ```
-    /// use mltest_core::Dataset;
-    /// use polars::prelude::*;
-    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0]).unwrap());
-    /// let out = data.evaluate_one(data.column("x").max().at_most(1.5));
-    /// assert!(out.render().contains("observed: 2"), "{}", out.render());
-    /// ```
-    pub fn render(&self) -> String {
-        super::render::render_failure(self, None)
-    }
-
     /// True when the check passed.
     pub fn passed(&self) -> bool {
         self.decision == Decision::Pass

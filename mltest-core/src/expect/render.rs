@@ -9,6 +9,22 @@ use super::outcome::{CheckOutcome, Status};
 use crate::data::DataInfo;
 use crate::text::{fig, thousands};
 
+impl CheckOutcome {
+    /// The report a person reads (the failure message; see
+    /// [`render_failure`]), without the data line.
+    ///
+    /// ```
+    /// use mltest_core::Dataset;
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0, 2.0]).unwrap());
+    /// let out = data.evaluate_one(data.column("x").max().at_most(1.5));
+    /// assert!(out.render().contains("observed: 2"), "{}", out.render());
+    /// ```
+    pub fn render(&self) -> String {
+        render_failure(self, None)
+    }
+}
+
 /// Renders one check's outcome as the indented block of a failure report.
 ///
 /// ```
