@@ -243,7 +243,10 @@ fn decide(e: &Expectation, f: &FigureSet, segment: Option<String>) -> CheckOutco
             o.decide(distinct as f64 / vals as f64);
         }
         // Decided without figures (validate and association stages).
-        Metric::RowCount | Metric::Schema { .. } | Metric::MaxAssociation { .. } => {}
+        Metric::RowCount
+        | Metric::Schema { .. }
+        | Metric::SchemaChange { .. }
+        | Metric::MaxAssociation { .. } => {}
     }
     if o.worst_segment.is_none() {
         o.worst_segment = segment;

@@ -104,7 +104,13 @@ fn cached(
                 o.from_cache = true;
                 outcomes[i] = Some(o);
             }
-            None if matches!(e.metric, Metric::Schema { .. }) => schema_only.push(i),
+            None if matches!(
+                e.metric,
+                Metric::Schema { .. } | Metric::SchemaChange { .. }
+            ) =>
+            {
+                schema_only.push(i)
+            }
             None => todo.push(i),
         }
     }

@@ -89,6 +89,11 @@ pub enum Metric {
     Schema {
         required: Vec<(String, DType)>,
     },
+    /// Columns removed, re-typed or added since the check's previous run
+    /// (a count; see [`schema_change`](super::schema_change)).
+    SchemaChange {
+        change: super::ColumnChange,
+    },
 }
 
 /// How a duplicate check counts: which rows take part, and what is counted.
@@ -188,6 +193,11 @@ impl Metric {
             Metric::DuplicateRows { .. } => "duplicate_rows",
             Metric::MaxAssociation { .. } => "max_association",
             Metric::Schema { .. } => "schema",
+            Metric::SchemaChange { change } => match change {
+                super::ColumnChange::Removed => "columns_removed",
+                super::ColumnChange::Retyped => "columns_retyped",
+                super::ColumnChange::Added => "columns_added",
+            },
         }
     }
 
@@ -259,6 +269,9 @@ impl Metric {
                 format!("strongest association of a feature with {target:?}")
             }
             Metric::Schema { .. } => "schema problems (missing columns or wrong dtypes)".into(),
+            Metric::SchemaChange { change } => {
+                format!("columns {} since the check's previous run", change.word())
+            }
         }
     }
 }

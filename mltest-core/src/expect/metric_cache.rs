@@ -79,7 +79,7 @@ fn path(dir: &Path, identity: &str) -> PathBuf {
 fn key(e: &Expectation) -> Option<String> {
     if matches!(
         e.metric,
-        Metric::Schema { .. } | Metric::MaxAssociation { .. }
+        Metric::Schema { .. } | Metric::SchemaChange { .. } | Metric::MaxAssociation { .. }
     ) {
         return None;
     }

@@ -20,6 +20,7 @@ mod metric;
 mod metric_cache;
 mod outcome;
 mod render;
+mod schema_change;
 mod stream;
 
 pub use builder::{
@@ -38,6 +39,10 @@ pub use outcome::{
     CheckError, CheckOutcome, Count, Decision, ExampleRow, SegmentFigure, Status, TableRow,
 };
 pub use render::render_failure;
+pub use schema_change::{
+    ChangedColumn, ColumnChange, ColumnType, PastSchema, SchemaBasis, SchemaChangeRef,
+    changed_columns, schema_change,
+};
 pub(crate) use stream::schema_only;
 pub use stream::{PlanNode, QueryPlan, Streamed, StreamingPlan};
 
@@ -216,6 +221,9 @@ pub struct Expectation {
     /// the rule against the metric history.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned: Option<Learned>,
+    /// This check's own severity ([`warn`](Self::warn)), else the test's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
 }
 
 impl Expectation {
@@ -226,6 +234,7 @@ impl Expectation {
             segment: Segment::All,
             label: None,
             learned: None,
+            severity: None,
         }
     }
 
@@ -358,6 +367,27 @@ impl Expectation {
     pub fn named(mut self, label: impl Into<String>) -> Self {
         self.label = Some(label.into());
         self
+    }
+
+    /// A failure of this check only warns, whatever the test's severity:
+    /// the record says `warn` and the test does not fail on it.
+    ///
+    /// ```
+    /// use mltest_core::{Dataset, Severity};
+    /// use polars::prelude::*;
+    /// let data = Dataset::from_frame("d", df!("x" => [1.0]).unwrap());
+    /// let e = data.row_count().at_least(10.0).warn();
+    /// assert_eq!(e.severity_or(Severity::Fail), Severity::Warn);
+    /// ```
+    pub fn warn(mut self) -> Self {
+        self.severity = Some(Severity::Warn);
+        self
+    }
+
+    /// Whether a failure of this check fails the test or warns: its own
+    /// severity ([`warn`](Self::warn)), else the test's (`test`).
+    pub fn severity_or(&self, test: Severity) -> Severity {
+        self.severity.unwrap_or(test)
     }
 
     /// `null fraction of "Age" <= 0.0000`.

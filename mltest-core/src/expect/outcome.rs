@@ -183,6 +183,10 @@ pub struct CheckOutcome {
     /// A learned bound's basis: the rule and the past runs it read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned: Option<super::LearnedBasis>,
+    /// A schema-change check's basis: this run's columns, the previous
+    /// run's and the changes between them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<super::SchemaBasis>,
 }
 
 impl CheckOutcome {
@@ -204,6 +208,7 @@ impl CheckOutcome {
             from_cache: false,
             estimate: None,
             learned: None,
+            schema: None,
         }
     }
 
@@ -289,6 +294,12 @@ impl CheckOutcome {
     /// whose bound could not be learned has no verdict).
     pub(crate) fn set_error(&mut self, error: CheckError) {
         self.decision = Decision::Error(error);
+    }
+
+    /// Sets the decision (a schema-change check without a previous run is
+    /// inconclusive).
+    pub(crate) fn set_decision(&mut self, decision: Decision) {
+        self.decision = decision;
     }
 
     /// A passing outcome that must fail (a per-segment check whose worst

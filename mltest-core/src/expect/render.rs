@@ -46,7 +46,20 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
     if let Some(err) = o.error() {
         let _ = writeln!(s, "  error:    {err}");
     }
-    if let super::Decision::Inconclusive { have, need } = o.decision() {
+    if o.status() == Status::Fail && o.expectation.severity == Some(super::Severity::Warn) {
+        let _ = writeln!(
+            s,
+            "  verdict:  warn: this check only warns, its failure fails no test"
+        );
+    }
+    let schema_check = matches!(o.expectation.metric, Metric::SchemaChange { .. });
+    if let (super::Decision::Inconclusive { .. }, true) = (o.decision(), schema_check) {
+        let _ = writeln!(
+            s,
+            "  verdict:  inconclusive: no earlier run of this check in the metric history to \
+             compare the columns with; this run's columns are what the next run compares with"
+        );
+    } else if let super::Decision::Inconclusive { have, need } = o.decision() {
         let _ = writeln!(
             s,
             "  verdict:  inconclusive: the bound is learned from the last {need} runs of this \
@@ -56,6 +69,9 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
     }
     if let Some(basis) = &o.learned {
         let _ = writeln!(s, "  learned:  {}", basis.describe());
+    }
+    if let (Some(basis), Metric::SchemaChange { change }) = (&o.schema, &o.expectation.metric) {
+        render_schema(&mut s, basis, *change);
     }
     if let Some(x) = o.observed {
         let counts = o
@@ -198,4 +214,27 @@ pub fn render_failure(o: &CheckOutcome, data: Option<&DataInfo>) -> String {
         }
     }
     s
+}
+
+/// A schema-change check's basis: the run it compared with, the columns of
+/// the change it counts, then the other changes.
+fn render_schema(s: &mut String, basis: &super::SchemaBasis, counted: super::ColumnChange) {
+    let Some(past) = &basis.previous else { return };
+    let _ = writeln!(
+        s,
+        "  compared: {} columns now, {} in run {} ({}Z)",
+        basis.current.len(),
+        past.columns.len(),
+        past.run_id,
+        crate::clock::iso8601(past.time)
+    );
+    let (own, other): (Vec<_>, Vec<_>) = basis.changes.iter().partition(|c| c.change == counted);
+    if own.is_empty() {
+        let _ = writeln!(s, "  columns:  none {}", counted.word());
+    }
+    for (list, head) in [(own, "  columns:  "), (other, "  also:     ")] {
+        for (i, c) in list.iter().enumerate() {
+            let _ = writeln!(s, "{}{c}", if i == 0 { head } else { "            " });
+        }
+    }
 }

@@ -21,6 +21,10 @@
 //! | `runs` | run id | `run_id`, `started` (unix s), `git_commit` |
 //! | `checks` | check (binary, test, check) | `id`, `binary`, `test`, `check_name`, `kind`, `metric`, `runs` |
 //! | `figures` | check × run × segment | `check_id`, `run_id`, `segment` (`''` for the check's own figure, else a judged segment's label), `observed`, `threshold` (the typed [`Threshold`] as JSON), `verdict`, `rows`, `data_name`, `data_sha256`, `time` |
+//! | `schemas` | schema-change check × run | `check_id`, `run_id`, `columns` (JSON `[{"name", "dtype"}]`), `time` |
+//!
+//! Version 2 added `schemas`; a version-1 file is migrated in place, in one
+//! transaction, the first time this build opens it.
 //!
 //! The file carries SQLite's `application_id` [`APPLICATION_ID`] (`mltH`)
 //! and `user_version` = the schema version, so a file of another program,
@@ -60,7 +64,7 @@ use crate::record::{CheckKind, Record, Threshold, Verdict};
 /// SQLite `application_id` of an mltest history: `mltH` in ASCII.
 pub const APPLICATION_ID: i32 = 0x6D6C_7448;
 /// The schema this build writes (SQLite's `user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 /// Runs kept per check unless `MLTEST_HISTORY_KEEP` says otherwise.
 pub const DEFAULT_KEEP: u64 = 1000;
 /// How long a writer waits for another one's transaction.
@@ -298,6 +302,15 @@ pub fn append_to_default(records: &[Record]) -> Result<(), HistoryError> {
 /// history reads. `None` under `MLTEST_HISTORY=off`.
 pub fn past_of_default(key: &CheckKey, n: usize) -> Result<Option<Vec<Figure>>, HistoryError> {
     with_default(|h| h.past_figures(key, n, crate::outdir::run_id()))
+}
+
+/// The columns `key` recorded in its newest run before this process's run,
+/// from the default history: what a schema-change check compares with.
+/// `None` under `MLTEST_HISTORY=off`.
+pub fn previous_schema_of_default(
+    key: &CheckKey,
+) -> Result<Option<Option<crate::expect::PastSchema>>, HistoryError> {
+    with_default(|h| h.previous_schema(key, crate::outdir::run_id()))
 }
 
 /// `kind`'s name as stored, and back.

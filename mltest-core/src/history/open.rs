@@ -11,7 +11,7 @@ use super::{APPLICATION_ID, BUSY_TIMEOUT, HistoryError, SCHEMA_VERSION};
 /// SQLite's file header (the first 16 bytes of every database).
 const MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-const SCHEMA: &str = "
+pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id     TEXT PRIMARY KEY,
     started    REAL NOT NULL,
@@ -43,6 +43,24 @@ CREATE INDEX IF NOT EXISTS figures_by_check ON figures (check_id, segment, time)
 CREATE INDEX IF NOT EXISTS figures_by_run ON figures (run_id);
 ";
 
+/// What each schema version adds to the one before it: `MIGRATIONS[i]`
+/// takes a file from version `i + 1` to `i + 2`. A file of an older mltest
+/// is migrated in place, in one transaction, when this build opens it.
+const MIGRATIONS: [&str; 1] = [
+    // 1 → 2: the columns of each schema-change check's run.
+    SCHEMAS,
+];
+
+const SCHEMAS: &str = "
+CREATE TABLE IF NOT EXISTS schemas (
+    check_id INTEGER NOT NULL REFERENCES checks(id),
+    run_id   TEXT NOT NULL REFERENCES runs(run_id),
+    columns  TEXT NOT NULL,
+    time     REAL NOT NULL,
+    PRIMARY KEY (check_id, run_id)
+);
+";
+
 /// A connection to the history at `path`, created when the file does not
 /// exist or is empty; refused with a typed error when it is not ours.
 pub(super) fn connect(path: &Path) -> Result<Connection, HistoryError> {
@@ -72,6 +90,9 @@ pub(super) fn connect(path: &Path) -> Result<Connection, HistoryError> {
             path: path.to_path_buf(),
             found: version,
         });
+    }
+    if app == APPLICATION_ID && version < SCHEMA_VERSION {
+        migrate(&mut conn, path)?;
     }
     wal(&conn).map_err(&sql)?;
     // NORMAL in WAL mode: a committed transaction survives a killed
@@ -154,8 +175,30 @@ fn create(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
         });
     }
     tx.execute_batch(SCHEMA).map_err(&sql)?;
+    for step in MIGRATIONS {
+        tx.execute_batch(step).map_err(&sql)?;
+    }
     tx.pragma_update(None, "application_id", APPLICATION_ID)
         .map_err(&sql)?;
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(&sql)?;
+    tx.commit().map_err(&sql)
+}
+
+/// Brings a file of an older schema version up to [`SCHEMA_VERSION`] in
+/// one `IMMEDIATE` transaction: two processes opening it at once migrate it
+/// once (the second sees the version the first set), and a process killed
+/// mid-migration leaves the old version whole.
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), HistoryError> {
+    let sql = HistoryError::sql(path);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(&sql)?;
+    let (_, version) = identity(&tx).map_err(&sql)?;
+    let from = usize::try_from(version.max(1)).unwrap_or(1);
+    for step in MIGRATIONS.iter().skip(from - 1) {
+        tx.execute_batch(step).map_err(&sql)?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
         .map_err(&sql)?;
     tx.commit().map_err(&sql)

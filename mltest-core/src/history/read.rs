@@ -99,6 +99,53 @@ impl History {
         self.query_last(key, None, n, Some(except), true)
     }
 
+    /// The columns `key`'s newest run other than `except` recorded (a
+    /// schema-change check's), or `None` when it has none yet.
+    ///
+    /// ```
+    /// use mltest_core::expect::ColumnType;
+    /// use mltest_core::history::{CheckKey, History};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let h = History::open(dir.path().join("h.sqlite")).unwrap();
+    /// let key = CheckKey::new("suite", "t::schema", "columns_removed");
+    /// assert_eq!(h.previous_schema(&key, "this-run").unwrap(), None);
+    /// ```
+    pub fn previous_schema(
+        &self,
+        key: &CheckKey,
+        except: &str,
+    ) -> Result<Option<crate::expect::PastSchema>, HistoryError> {
+        let sql = HistoryError::sql(&self.path);
+        let Some(check_id) = self.check_id(key)? else {
+            return Ok(None);
+        };
+        let row: Option<(String, f64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT run_id, time, columns FROM schemas WHERE check_id = ?1 AND run_id IS NOT ?2
+                 ORDER BY time DESC, rowid DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![check_id, except], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
+            })
+            .map_err(&sql)?;
+        let Some((run_id, time, columns)) = row else {
+            return Ok(None);
+        };
+        let columns = serde_json::from_str(&columns).map_err(|e| HistoryError::Corrupt {
+            path: self.path.clone(),
+            detail: format!("the columns of run {run_id} of {key} are not a column list: {e}"),
+        })?;
+        Ok(Some(crate::expect::PastSchema {
+            run_id,
+            time,
+            columns,
+        }))
+    }
+
     fn query_last(
         &self,
         key: &CheckKey,

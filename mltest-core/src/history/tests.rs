@@ -244,3 +244,100 @@ fn the_commit_is_read_from_a_ref_file_packed_refs_or_a_detached_head() {
     std::fs::write(git.join("HEAD"), "ref: refs/heads/gone\n").unwrap();
     assert_eq!(git::head_of(&sub), None);
 }
+
+/// A schema-change check's record of run `run` over `frame`.
+fn schema_record(run: &str, time: f64, frame: DataFrame) -> Record {
+    let data = Dataset::from_frame("toy", frame);
+    let outcome = data.evaluate_one(data.schema_change().removed().at_most(0.0));
+    let mut r = Record::new(
+        "suite::schema",
+        "columns_removed".into(),
+        "",
+        Details::DataExpectation(Box::new(outcome)),
+    );
+    r.run_id = run.into();
+    r.timestamp = time;
+    r
+}
+
+#[test]
+fn a_schema_change_check_s_columns_are_kept_per_run_and_the_previous_run_s_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open(&dir);
+    let key = CheckKey::new(
+        &crate::outdir::binary_name(),
+        "suite::schema",
+        "columns_removed",
+    );
+    let first = df!("id" => [1i64], "text" => ["a"]).unwrap();
+    h.append(&[schema_record("r1", 1.0, first)]).unwrap();
+    // The run being judged is left out: r1 has nothing before it.
+    assert_eq!(h.previous_schema(&key, "r1").unwrap(), None);
+    let second = df!("id" => [1.5f64]).unwrap();
+    h.append(&[schema_record("r2", 2.0, second)]).unwrap();
+    let past = h
+        .previous_schema(&key, "r3")
+        .unwrap()
+        .expect("r2's columns");
+    assert_eq!(past.run_id, "r2");
+    assert_eq!(
+        past.columns,
+        [crate::expect::ColumnType {
+            name: "id".into(),
+            dtype: "f64".into()
+        }]
+    );
+    let before = h
+        .previous_schema(&key, "r2")
+        .unwrap()
+        .expect("r1's columns");
+    let names: Vec<&str> = before.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!((before.run_id.as_str(), names), ("r1", vec!["id", "text"]));
+}
+
+#[test]
+fn a_version_1_history_is_migrated_in_place_and_keeps_its_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    {
+        // What mltest 0.1 with schema version 1 wrote.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(open::SCHEMA).unwrap();
+        conn.pragma_update(None, "application_id", APPLICATION_ID)
+            .unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO runs VALUES ('old', 5.0, NULL);
+             INSERT INTO checks (id, binary, test, check_name, kind, metric, runs)
+                 VALUES (1, 'suite', 't::rows', 'rows', 'data_expectation', 'row_count', 1);
+             INSERT INTO figures (check_id, run_id, observed, threshold, verdict, time)
+                 VALUES (1, 'old', 42.0, '{\"kind\":\"none\"}', 'pass', 5.0);",
+        )
+        .unwrap();
+    }
+    let mut h = History::open(&path).unwrap();
+    let version: i64 = h
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let past = h
+        .last(&CheckKey::new("suite", "t::rows", "rows"), 10, None)
+        .unwrap();
+    assert_eq!(
+        past.iter().map(|f| f.observed).collect::<Vec<_>>(),
+        [Some(42.0)]
+    );
+    // The table version 2 added is there and written to.
+    let frame = df!("id" => [1i64]).unwrap();
+    h.append(&[schema_record("new", 6.0, frame)]).unwrap();
+    let key = CheckKey::new(
+        &crate::outdir::binary_name(),
+        "suite::schema",
+        "columns_removed",
+    );
+    assert!(h.previous_schema(&key, "later").unwrap().is_some());
+    drop(h);
+    // Opening it again migrates nothing twice.
+    assert!(History::open(&path).is_ok());
+}

@@ -146,6 +146,22 @@ impl History {
                 written += 1;
             }
             drop(insert);
+            if let Some(schema) = record.outcome().and_then(|o| o.schema.as_ref()) {
+                let columns =
+                    serde_json::to_string(&schema.current).map_err(|e| HistoryError::Sql {
+                        path: path.clone(),
+                        source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+                    })?;
+                tx.prepare_cached(
+                    "INSERT INTO schemas (check_id, run_id, columns, time) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (check_id, run_id)
+                     DO UPDATE SET columns = excluded.columns, time = excluded.time",
+                )
+                .and_then(|mut st| {
+                    st.execute(params![check_id, record.run_id, columns, record.timestamp])
+                })
+                .map_err(&sql)?;
+            }
             if replaced > 0 {
                 continue;
             }
@@ -186,6 +202,10 @@ fn prune(tx: &rusqlite::Transaction<'_>, check_id: i64, keep: i64) -> rusqlite::
     if let Some(cutoff) = cutoff {
         tx.execute(
             "DELETE FROM figures WHERE check_id = ?1 AND time < ?2",
+            params![check_id, cutoff],
+        )?;
+        tx.execute(
+            "DELETE FROM schemas WHERE check_id = ?1 AND time < ?2",
             params![check_id, cutoff],
         )?;
     }

@@ -78,6 +78,7 @@ pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<DataRun> {
                 errored_run(c, None, error, Instant::now())
             });
             learn_bounds(&mut run);
+            compare_schemas(&mut run);
             run
         })
         .collect()
@@ -117,6 +118,34 @@ fn learn_bounds(run: &mut DataRun) {
             Err(e) => o.set_error(CheckError::Data(format!(
                 "the bound ({}) is learned from the metric history, which cannot be read: {e}",
                 o.expectation.describe_bound()
+            ))),
+        }
+    }
+}
+
+/// Judges every schema-change check against the columns its previous run
+/// recorded in the metric history (read before this run is appended). A
+/// history that cannot be read errors the check; it never passes it.
+fn compare_schemas(run: &mut DataRun) {
+    let test = run.site.test_id();
+    let binary = crate::outdir::binary_name();
+    for o in &mut run.outcomes {
+        if !matches!(
+            o.expectation.metric,
+            crate::expect::Metric::SchemaChange { .. }
+        ) || o.schema.is_none()
+        {
+            continue;
+        }
+        let key = crate::history::CheckKey::new(&binary, &test, &o.expectation.short_name());
+        match crate::history::previous_schema_of_default(&key) {
+            Ok(Some(previous)) => o.judge_schema(previous),
+            Ok(None) => o.set_error(CheckError::Invalid(
+                "a schema change is judged against the check's previous run in the metric                  history, and MLTEST_HISTORY=off records none"
+                    .into(),
+            )),
+            Err(e) => o.set_error(CheckError::Data(format!(
+                "a schema change is judged against the check's previous run in the metric                  history, which cannot be read: {e}"
             ))),
         }
     }
@@ -186,6 +215,7 @@ fn errored_run(
         segment: crate::expect::Segment::All,
         label: Some(check.site.name.to_string()),
         learned: None,
+        severity: None,
     };
     DataRun {
         site: check.site,

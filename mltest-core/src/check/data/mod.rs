@@ -67,15 +67,24 @@ impl DataRun {
         let inconclusive_only = failing.iter().all(|o| o.status() == Status::Inconclusive);
         let word = if inconclusive_only {
             "inconclusive"
-        } else if self.site.severity == crate::expect::Severity::Warn && !self.fails_test() {
+        } else if !self.fails_test() {
             "warned"
         } else {
             "failed"
         };
         let name = self.site.name;
+        let warned = failing
+            .iter()
+            .filter(|o| verdict(&self.site, o) == crate::record::Verdict::Warn)
+            .count();
         let mut s = if self.outcomes.len() > 1 {
+            let warned = if warned > 0 && warned < failing.len() {
+                format!(" ({warned} of them only warn)")
+            } else {
+                String::new()
+            };
             format!(
-                "data expectation `{name}` {word}: {} of {} checks\n",
+                "data expectation `{name}` {word}: {} of {} checks{warned}\n",
                 failing.len(),
                 self.outcomes.len()
             )
@@ -167,7 +176,11 @@ impl DataRun {
 fn verdict(site: &Site, o: &CheckOutcome) -> crate::record::Verdict {
     match o.status() {
         Status::Pass => site.verdict(Some(true)),
-        Status::Fail => site.verdict(Some(false)),
+        // A check's own severity (`Expectation::warn`) overrides the test's.
+        Status::Fail => match o.expectation.severity_or(site.severity) {
+            crate::expect::Severity::Warn => crate::record::Verdict::Warn,
+            crate::expect::Severity::Fail => crate::record::Verdict::Fail,
+        },
         Status::Error => site.verdict(None),
         Status::Inconclusive => crate::record::Verdict::Inconclusive,
     }

@@ -86,6 +86,10 @@ impl Evaluator {
                     plan.outcomes[i] = Some(self.schema(e, required));
                     continue;
                 }
+                Metric::SchemaChange { .. } => {
+                    plan.outcomes[i] = Some(CheckOutcome::schema_pending(e, self.columns()));
+                    continue;
+                }
                 Metric::MaxAssociation { .. } => {
                     plan.direct.push(i);
                     continue;
@@ -184,7 +188,10 @@ fn aggregates(
     let values = |c: &str| (Key::Values, seg(c, &pred).count().cast(DataType::Int64));
     let mut out = vec![(Key::Rows, rows)];
     match &e.metric {
-        Metric::RowCount | Metric::Schema { .. } | Metric::MaxAssociation { .. } => {}
+        Metric::RowCount
+        | Metric::Schema { .. }
+        | Metric::SchemaChange { .. }
+        | Metric::MaxAssociation { .. } => {}
         Metric::NullFraction { column } => {
             out.push((Key::Hits, count_true(seg(column, &pred).is_null())));
         }

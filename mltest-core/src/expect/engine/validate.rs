@@ -73,7 +73,11 @@ impl Evaluator {
         }
         // On an empty data set every row-based check has nothing to measure;
         // say that rather than complain about the dtypes a header-only file infers.
-        if self.frame.known_empty() && !matches!(e.metric, Metric::RowCount | Metric::Schema { .. })
+        if self.frame.known_empty()
+            && !matches!(
+                e.metric,
+                Metric::RowCount | Metric::Schema { .. } | Metric::SchemaChange { .. }
+            )
         {
             return Err(CheckError::NoRows { segment: None });
         }
@@ -85,7 +89,7 @@ impl Evaluator {
             ));
         }
         match &e.metric {
-            Metric::RowCount | Metric::Schema { .. } => Ok(()),
+            Metric::RowCount | Metric::Schema { .. } | Metric::SchemaChange { .. } => Ok(()),
             Metric::NullFraction { column } | Metric::UniqueFraction { column } => any(column),
             Metric::Mean { column }
             | Metric::Std { column }
@@ -169,6 +173,23 @@ impl Evaluator {
     }
 
     /// A schema check, decided from the column types alone.
+    /// Every column with its polars dtype, in order: what a schema-change
+    /// check records.
+    pub(super) fn columns(&self) -> Vec<crate::expect::ColumnType> {
+        self.frame
+            .column_names()
+            .into_iter()
+            .map(|name| crate::expect::ColumnType {
+                name: name.to_string(),
+                dtype: self
+                    .frame
+                    .column(name)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
     pub(super) fn schema(&self, e: &Expectation, required: &[(String, DType)]) -> CheckOutcome {
         let mut o = CheckOutcome::new(e.clone());
         let mut problems = Vec::new();
