@@ -54,6 +54,11 @@ pub(crate) enum Key {
     /// Values a sketch summarised.
     #[serde(rename = "sketch_n")]
     SketchValues,
+    /// The mean beside a standard deviation: with the count it makes the
+    /// check's figures mergeable across partitions (Chan's formula, see
+    /// [`partial`](super::partial)).
+    #[serde(rename = "mean")]
+    Mean,
 }
 
 impl Key {
@@ -72,6 +77,7 @@ impl Key {
             Key::StatHigh => "stat_hi",
             Key::RankError => "rank_err",
             Key::SketchValues => "sketch_n",
+            Key::Mean => "mean",
         }
     }
 }

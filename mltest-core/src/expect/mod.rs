@@ -19,6 +19,7 @@ mod learned;
 mod metric;
 mod metric_cache;
 mod outcome;
+mod partial;
 mod render;
 mod schema_change;
 mod stream;
@@ -38,6 +39,7 @@ pub use metric::{DuplicateCount, DuplicateRule, Metric, MissingKeys};
 pub use outcome::{
     CheckError, CheckOutcome, Count, Decision, ExampleRow, SegmentFigure, Status, TableRow,
 };
+pub use partial::{MergeError, Partial};
 pub use render::render_failure;
 pub use schema_change::{
     ChangedColumn, ColumnChange, ColumnType, PastSchema, SchemaBasis, SchemaChangeRef,

@@ -99,7 +99,8 @@ impl Evaluator {
             let dtype = self.dtype_of(e.metric.column());
             let sketch = match &e.metric {
                 Metric::Quantile { column, q }
-                    if self.frame.streaming && !self.options.exact_quantiles =>
+                    if (self.frame.streaming && !self.options.exact_quantiles)
+                        || self.keep_sketches =>
                 {
                     Some((column.as_str(), SketchFeed::new(*q)))
                 }
@@ -214,6 +215,9 @@ fn aggregates(
             out.push(values(column));
             if exact || !matches!(e.metric, Metric::Quantile { .. }) {
                 out.push((Key::Stat, stat));
+            }
+            if matches!(e.metric, Metric::Std { .. }) {
+                out.push((Key::Mean, x.clone().mean()));
             }
             if dtype == DType::Float {
                 out.push((Key::Nan, count_true(x.clone().is_nan())));
@@ -417,7 +421,7 @@ fn lit_value(v: &Value, dtype: DType) -> Expr {
 }
 
 /// The rows a segment filter keeps, as a predicate.
-pub(super) fn filter_expr(filter: &Filter, ev: &Evaluator) -> Expr {
+pub(crate) fn filter_expr(filter: &Filter, ev: &Evaluator) -> Expr {
     let dtype = |c: &str| ev.frame.dtype(c);
     match filter {
         Filter::Eq { column, value } => col(column.as_str())

@@ -20,10 +20,13 @@ mod association;
 mod compile;
 mod examples;
 mod execute;
+mod partial;
 mod sketch;
 mod table;
 mod validate;
 
+pub(crate) use partial::{DistinctValues, Sketches, not_mergeable};
+pub(crate) use sketch::{merge_sketches, sketch_figures};
 pub(crate) use table::Table;
 
 pub(crate) struct Evaluator {
@@ -31,6 +34,9 @@ pub(crate) struct Evaluator {
     pub(crate) options: EvalOptions,
     /// Rows seen by the main query (a scan does not know its height up front).
     pub(crate) rows_seen: std::cell::Cell<Option<u64>>,
+    /// Quantiles from KLL sketches whatever the table, keeping the sketches
+    /// (partial states, which merge across partitions).
+    pub(crate) keep_sketches: bool,
 }
 
 impl Evaluator {
@@ -39,6 +45,7 @@ impl Evaluator {
             frame,
             options,
             rows_seen: Default::default(),
+            keep_sketches: false,
         }
     }
 

@@ -143,19 +143,16 @@ impl SketchFeed {
     /// the quantile, its range, the rank error and the values summarised.
     pub(crate) fn figures(&self, group: Option<&GroupValue>) -> FigureSet {
         let guard = self.by.lock().ok();
-        let sketch = guard.as_ref().and_then(|m| m.get(&group.cloned()));
-        let Some((s, est)) = sketch.and_then(|s| Some((s, estimate(s, self.q)?))) else {
-            return [(Key::SketchValues, Some(0.0))].into_iter().collect();
-        };
-        [
-            (Key::Stat, Some(est.0)),
-            (Key::StatLow, Some(est.1)),
-            (Key::StatHigh, Some(est.2)),
-            (Key::RankError, Some(est.3)),
-            (Key::SketchValues, Some(s.n() as f64)),
-        ]
-        .into_iter()
-        .collect()
+        figures_of(guard.as_ref().and_then(|m| m.get(&group.cloned())), self.q)
+    }
+
+    /// Every sketch, serialised (DataSketches' binary format), by group
+    /// (`None` without groups): a partial state that merges.
+    pub(crate) fn serialized(&self) -> super::Sketches {
+        self.by
+            .lock()
+            .map(|m| m.iter().map(|(g, s)| (g.clone(), s.serialize())).collect())
+            .unwrap_or_default()
     }
 
     /// Labels of every sketch (for grouped checks).
@@ -168,6 +165,51 @@ impl SketchFeed {
             .unwrap_or_default();
         v.sort();
         v
+    }
+}
+
+/// A sketch's figures at quantile `q` (a sketch of no values has none but
+/// its count).
+fn figures_of(sketch: Option<&Sketch>, q: f64) -> FigureSet {
+    let Some((s, est)) = sketch.and_then(|s| Some((s, estimate(s, q)?))) else {
+        return [(Key::SketchValues, Some(0.0))].into_iter().collect();
+    };
+    [
+        (Key::Stat, Some(est.0)),
+        (Key::StatLow, Some(est.1)),
+        (Key::StatHigh, Some(est.2)),
+        (Key::RankError, Some(est.3)),
+        (Key::SketchValues, Some(s.n() as f64)),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn read(bytes: &[u8]) -> Result<Option<Sketch>, String> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    Sketch::deserialize(bytes)
+        .map(Some)
+        .map_err(|e| format!("not a KLL sketch ({} bytes): {e}", bytes.len()))
+}
+
+/// The figures of a serialised sketch (a partial state's) at quantile `q`;
+/// empty bytes are a sketch of no values.
+pub(crate) fn sketch_figures(bytes: &[u8], q: f64) -> Result<FigureSet, String> {
+    Ok(figures_of(read(bytes)?.as_ref(), q))
+}
+
+/// Two serialised sketches merged into one (empty bytes: no values).
+pub(crate) fn merge_sketches(a: &[u8], b: &[u8]) -> Result<Vec<u8>, String> {
+    match (read(a)?, read(b)?) {
+        (None, None) => Ok(Vec::new()),
+        (Some(_), None) => Ok(a.to_vec()),
+        (None, Some(_)) => Ok(b.to_vec()),
+        (Some(mut x), Some(y)) => {
+            x.merge(&y).map_err(|e| e.to_string())?;
+            Ok(x.serialize())
+        }
     }
 }
 
