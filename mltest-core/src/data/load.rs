@@ -131,6 +131,11 @@ pub fn load_with(
             })?;
             (frame, spec.describe(), spec.fingerprint())
         }
+        Location::Partitioned(dir) => {
+            let (frame, sha) =
+                super::partitions::concat(source, dir, |part| load_with(part, cache_dir, mode))?;
+            (frame, dir.display().to_string(), sha)
+        }
         Location::Frame(frame) => {
             let frame = (**frame).clone();
             let sha = super::dataset::frame_fingerprint(&source.name, &frame);

@@ -13,6 +13,7 @@ pub(crate) use blank_records::hash_and_scan;
 pub mod generator;
 pub(crate) mod load;
 pub mod parse_cache;
+pub(crate) mod partitions;
 pub mod reviews;
 mod source;
 mod split;
@@ -21,6 +22,7 @@ pub use cache::load_cached;
 pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
+pub use partitions::{PartitionFile, partition_files};
 pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
 pub use split::{split_rows, train_test_split};
 

@@ -119,6 +119,9 @@ pub enum Location {
     Generated(ReviewsSpec),
     /// An in-memory frame (tests, pipelines that already hold the data).
     Frame(Arc<DataFrame>),
+    /// A directory of CSV or Parquet partitions with one schema (see
+    /// [`DataSource::partitioned`]).
+    Partitioned(PathBuf),
 }
 
 /// A named description of a data set: where it is and how to read it.
@@ -192,7 +195,13 @@ impl DataSource {
             crate::config::data_var(&self.name),
             path.display()
         );
-        let mut s = DataSource::file(&path).named(self.name);
+        // A directory is a partitioned batch (`--data reviews=/data/parts/`).
+        let mut s = if path.is_dir() {
+            DataSource::partitioned(&path)
+        } else {
+            DataSource::file(&path)
+        }
+        .named(self.name);
         s.options = self.options;
         s.streaming = self.streaming;
         s.note = Some(note);
@@ -223,6 +232,27 @@ impl DataSource {
             Some("parquet") => DataSource::parquet(path),
             _ => DataSource::csv(path),
         }
+    }
+
+    /// A directory of CSV or Parquet files with one schema; the name
+    /// defaults to the directory's. `#[data_expectation]` checks measure
+    /// each partition once and merge the figures: a run after a new
+    /// partition lands reads only that one ([`crate::expect::partial`]).
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::write(dir.path().join("day-1.csv"), "x\n1\n2\n").unwrap();
+    /// std::fs::write(dir.path().join("day-2.csv"), "x\n3\n").unwrap();
+    /// let src = mltest_core::DataSource::partitioned(dir.path()).named("days");
+    /// let all = mltest_core::data::load_cached(&src).unwrap();
+    /// assert_eq!(all.frame().height(), 3);
+    /// ```
+    pub fn partitioned(dir: impl AsRef<Path>) -> Self {
+        let dir = dir.as_ref().to_path_buf();
+        let name = dir
+            .file_name()
+            .map_or_else(|| "partitions".into(), |n| n.to_string_lossy().into_owned());
+        DataSource::new(name, Location::Partitioned(dir))
     }
 
     /// Rows from the seeded reviews generator.
@@ -326,6 +356,16 @@ impl DataSource {
             Location::Parquet(p) => format!("parquet:{}", absolute(p).display()),
             Location::Generated(spec) => format!("generated:{spec:?}"),
             Location::Frame(f) => format!("frame:{:p}", Arc::as_ptr(f)),
+            // The files as they are now: a partition added or rewritten
+            // since the last load is another data set.
+            Location::Partitioned(d) => {
+                let files = super::partition_files(d).unwrap_or_default();
+                let files: Vec<String> = files
+                    .iter()
+                    .map(|f| format!("{}:{}:{}", f.path.display(), f.bytes, f.modified_ns))
+                    .collect();
+                format!("partitioned:{}:{}", absolute(d).display(), files.join(","))
+            }
         };
         format!("{}|{loc}|{:?}", self.name, self.options)
     }

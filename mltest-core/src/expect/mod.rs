@@ -15,6 +15,7 @@ mod engine;
 mod estimate;
 mod evaluate;
 pub(crate) mod figures;
+mod incremental;
 mod learned;
 mod metric;
 mod metric_cache;
@@ -31,6 +32,7 @@ pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, sch
 pub use estimate::{Estimate, KLL_K};
 pub use evaluate::EvalOptions;
 pub use figures::GroupValue;
+pub use incremental::{Incremental, PartitionRun};
 pub use learned::{
     HistoryRef, Last, Learned, LearnedBasis, Limit, PastRun, PastStat, PastValue, Resolution,
     history, last,

@@ -182,6 +182,9 @@ fn prepare(check: &DataCheck, start: Instant) -> Prepared {
     if source.streams() {
         return done(Box::new(evaluate_streamed(check, &source, start)));
     }
+    if matches!(source.location(), crate::data::Location::Partitioned(_)) {
+        return done(Box::new(evaluate_partitioned(check, &source, start)));
+    }
     let data = match load_cached(&source) {
         Ok(d) => d,
         Err(e) => {
@@ -280,5 +283,40 @@ fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> 
             CheckError::Data(e.to_string()),
             start,
         ),
+    }
+}
+
+/// A check over a partitioned data set: its body sees the first
+/// partition's schema, and the checks are decided from the partitions'
+/// merged states, reading only partitions that are new or rewritten.
+fn evaluate_partitioned(check: &DataCheck, source: &DataSource, start: Instant) -> DataRun {
+    let first = match crate::data::partition_files(partition_dir(source)) {
+        Ok(files) => files[0].path.clone(),
+        Err(e) => return errored_run(check, None, CheckError::Data(e.to_string()), start),
+    };
+    let part = crate::data::partitions::partition_source(source, &first);
+    let schema = match crate::expect::schema_only(&part) {
+        Ok(d) => d,
+        Err(e) => return errored_run(check, None, CheckError::Data(e.to_string()), start),
+    };
+    let exps = match expectations(check, &schema, start) {
+        Ok(e) => e,
+        Err(run) => return *run,
+    };
+    match source.evaluate_partitioned(exps) {
+        Ok(done) => DataRun {
+            site: check.site,
+            data: Some(done.info),
+            outcomes: done.outcomes,
+            seconds: start.elapsed().as_secs_f64(),
+        },
+        Err(e) => errored_run(check, None, CheckError::Data(e.to_string()), start),
+    }
+}
+
+fn partition_dir(source: &DataSource) -> &std::path::Path {
+    match source.location() {
+        crate::data::Location::Partitioned(dir) => dir,
+        _ => std::path::Path::new(""),
     }
 }

@@ -55,7 +55,30 @@ pub struct Partial {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 enum Shape {
     Flat(State),
-    Groups(BTreeMap<GroupValue, State>),
+    /// As `[group, state]` pairs in JSON (a group is not a string key).
+    Groups(#[serde(with = "pairs")] BTreeMap<GroupValue, State>),
+}
+
+/// A map with non-string keys as a list of pairs.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeMap;
+
+    pub(super) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Vec::<(K, V)>::deserialize(d).map(|v| v.into_iter().collect())
+    }
 }
 
 /// The state of one set of rows.
@@ -446,7 +469,7 @@ impl Stat {
 }
 
 /// An error for a metric without a state that merges.
-fn mergeable(metric: &Metric) -> Result<(), CheckError> {
+pub(crate) fn mergeable(metric: &Metric) -> Result<(), CheckError> {
     match metric {
         Metric::DuplicateRows { .. }
         | Metric::MaxAssociation { .. }

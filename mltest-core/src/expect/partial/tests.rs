@@ -255,12 +255,20 @@ fn checks_without_a_state_that_merges_say_why() {
 
 #[test]
 fn a_state_survives_json_and_merges_the_same() {
-    let a = Dataset::from_frame("a", df!("x" => [1.0, 2.0, 4.0]).unwrap());
-    let b = Dataset::from_frame("b", df!("x" => [8.0, 16.0]).unwrap());
+    let a = Dataset::from_frame(
+        "a",
+        df!("x" => [1.0, 2.0, 4.0], "g" => ["u", "v", "u"]).unwrap(),
+    );
+    let b = Dataset::from_frame("b", df!("x" => [8.0, 16.0], "g" => ["v", "w"]).unwrap());
     for check in [
         crate::expect::column("x").std().at_most(1.0),
         crate::expect::column("x").quantile(0.5).at_most(1.0),
         crate::expect::column("x").unique_fraction().at_least(1.0),
+        crate::expect::column("x")
+            .mean()
+            .at_most(1.0)
+            .in_every_segment_of("g")
+            .min_rows(1),
     ] {
         let sa = a.partials(check.clone()).remove(0).unwrap();
         let sb = b.partials(check.clone()).remove(0).unwrap();
