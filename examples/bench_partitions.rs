@@ -25,7 +25,10 @@ fn checks() -> Vec<Expectation> {
         column("Age").mean().between(18.0, 80.0),
         column("Age").std().at_most(30.0),
         column("Age").quantile(0.5).between(18.0, 80.0),
-        column("Rating").values().in_set([1, 2, 3, 4, 5]).mostly(1.0),
+        column("Rating")
+            .values()
+            .in_set([1, 2, 3, 4, 5])
+            .mostly(1.0),
         column("Department Name").share_of("Tops").at_most(0.9),
         column("Review Text").lengths().between(1, 5000).mostly(0.9),
         column("Clothing ID").unique_fraction().at_most(1.0),
@@ -45,7 +48,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let rows: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50_000);
+    let rows: usize = args
+        .next()
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(50_000);
     let runs: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(5);
     let work = tempfile::tempdir()?;
     let dir = work.path().join("reviews");

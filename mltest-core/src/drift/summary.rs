@@ -79,6 +79,51 @@ impl ValueCounts {
         self.counts.iter().sum()
     }
 
+    /// Merges `other` (the counts of other rows of the same column): equal
+    /// values add, the result stays in ascending order. Exact, associative
+    /// and commutative, so partitions' counts merge into the whole's.
+    ///
+    /// ```
+    /// use mltest_core::drift::summary::ValueCounts;
+    /// let mut a = ValueCounts::from_sample(vec![1.0, 3.0, 3.0]);
+    /// a.merge(&ValueCounts::from_sample(vec![2.0, 3.0]));
+    /// assert_eq!(a, ValueCounts::from_sample(vec![1.0, 3.0, 3.0, 2.0, 3.0]));
+    /// ```
+    pub fn merge(&mut self, other: &ValueCounts) {
+        let (mut values, mut counts) = (
+            Vec::with_capacity(self.values.len() + other.values.len()),
+            Vec::with_capacity(self.values.len() + other.values.len()),
+        );
+        let (mut i, mut j) = (0, 0);
+        while i < self.values.len() || j < other.values.len() {
+            let take = match (self.values.get(i), other.values.get(j)) {
+                (Some(a), Some(b)) => a.total_cmp(b),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                _ => std::cmp::Ordering::Greater,
+            };
+            match take {
+                std::cmp::Ordering::Less => {
+                    values.push(self.values[i]);
+                    counts.push(self.counts[i]);
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    values.push(other.values[j]);
+                    counts.push(other.counts[j]);
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    values.push(self.values[i]);
+                    counts.push(self.counts[i] + other.counts[j]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        self.values = values;
+        self.counts = counts;
+    }
+
     /// Mean and population standard deviation (ddof = 0, as `np.std`).
     pub fn mean_std(&self) -> (f64, f64) {
         mean_std(&self.values, &self.counts)
@@ -224,6 +269,28 @@ pub struct CategoricalSummary {
 }
 
 impl CategoricalSummary {
+    /// Merges the summary of other rows of the same column: rows, missing
+    /// values and every category's count add (exact).
+    ///
+    /// ```
+    /// use mltest_core::drift::summary::CategoricalSummary;
+    /// let one = |c: &[(&str, u64)], nulls| CategoricalSummary {
+    ///     rows: c.iter().map(|x| x.1).sum::<u64>() + nulls,
+    ///     nulls,
+    ///     counts: c.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+    /// };
+    /// let mut a = one(&[("Tops", 3), ("Dresses", 1)], 1);
+    /// a.merge(&one(&[("Tops", 2), ("Jackets", 4)], 0));
+    /// assert_eq!(a, one(&[("Tops", 5), ("Dresses", 1), ("Jackets", 4)], 1));
+    /// ```
+    pub fn merge(&mut self, other: &CategoricalSummary) {
+        self.rows += other.rows;
+        self.nulls += other.nulls;
+        for (k, n) in &other.counts {
+            *self.counts.entry(k.clone()).or_insert(0) += n;
+        }
+    }
+
     /// `Tops 44.6%, Dresses 27.0%, Bottoms 16.3% (+3 more)`.
     pub fn describe(&self) -> String {
         let mut top: Vec<(&String, &u64)> = self.counts.iter().collect();
@@ -451,6 +518,30 @@ mod tests {
         assert!((c.quantile(0.9) - 7.2).abs() < 1e-12);
         let (m, s) = c.mean_std();
         assert!((m - 3.6).abs() < 1e-12 && (s - 3.2619012860600183).abs() < 1e-12);
+    }
+
+    proptest::proptest! {
+        /// Counts of k random partitions merged in any order equal the
+        /// counts of the whole sample, exactly.
+        #[test]
+        fn value_counts_of_partitions_merge_into_the_whole(
+            sample in proptest::collection::vec(-20i32..20, 0..300),
+            k in 1usize..=16,
+            assign in proptest::collection::vec(0usize..16, 300),
+        ) {
+            let sample: Vec<f64> = sample.into_iter().map(|v| f64::from(v) / 4.0).collect();
+            let whole = ValueCounts::from_sample(sample.clone());
+            let mut parts = vec![Vec::new(); k];
+            for (v, a) in sample.iter().zip(&assign) {
+                parts[a % k].push(*v);
+            }
+            let mut merged = ValueCounts::default();
+            for p in parts.into_iter().rev() {
+                merged.merge(&ValueCounts::from_sample(p));
+            }
+            proptest::prop_assert_eq!(&merged, &whole);
+            proptest::prop_assert_eq!(merged.quantile(0.3).to_bits(), whole.quantile(0.3).to_bits());
+        }
     }
 
     #[test]
