@@ -90,7 +90,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         incremental.push(t.elapsed().as_secs_f64());
         assert_eq!(next.partitions.iter().filter(|p| p.read).count(), 1);
         for (a, b) in next.outcomes.iter().zip(&all.outcomes) {
-            assert_eq!(a.status(), b.status(), "{}", a.expectation.describe());
+            let what = a.expectation.describe();
+            assert_eq!(a.status(), b.status(), "{what}");
+            // Exact figures equal; a sketched quantile's merge order differs.
+            if a.estimate.is_none() {
+                let (x, y) = (a.observed.unwrap_or(0.0), b.observed.unwrap_or(0.0));
+                assert!(
+                    (x - y).abs() <= 1e-12 * y.abs().max(1.0),
+                    "{what}: {x} vs {y}"
+                );
+            }
         }
 
         // In memory: read the 20 partitions as one data set, evaluate.

@@ -88,7 +88,7 @@ fn a_touched_file_is_rehashed_and_an_edited_file_reparsed() {
 }
 
 #[test]
-fn verify_catches_an_edit_that_keeps_size_and_mtime() {
+fn an_edit_that_keeps_size_and_mtime_is_caught_by_its_ctime_and_by_verify() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, cache) = (dir.path().join("people.csv"), dir.path().join("cache"));
     write(&csv, "age,dept\n30,Tops\n41,Dresses\n");
@@ -99,12 +99,18 @@ fn verify_catches_an_edit_that_keeps_size_and_mtime() {
     // Same length, same mtime, different content.
     write(&csv, "age,dept\n39,Tops\n41,Dresses\n");
     set_mtime(&csv, mtime);
-    let trusting = load_with(&src, &cache, CacheMode::On).unwrap();
-    assert_eq!(
-        ages(&trusting),
-        [Some(30), Some(41)],
-        "the cheap check cannot see it"
-    );
+    let cheap = load_with(&src, &cache, CacheMode::On).unwrap();
+    // The rewrite changed the status-change time, which no copy tool sets:
+    // on Unix the cheap check sees it (elsewhere only `verify` does).
+    if cfg!(unix) {
+        assert_eq!(ages(&cheap), [Some(39), Some(41)], "{}", cache_note(&cheap));
+        // Put the old content back the same way, so `verify` has an edit to catch.
+        write(&csv, "age,dept\n30,Tops\n41,Dresses\n");
+        set_mtime(&csv, mtime);
+        load_with(&src, &cache, CacheMode::On).unwrap();
+        write(&csv, "age,dept\n39,Tops\n41,Dresses\n");
+        set_mtime(&csv, mtime);
+    }
     let verified = load_with(&src, &cache, CacheMode::Verify).unwrap();
     assert!(
         cache_note(&verified).contains("the source file changed"),

@@ -148,7 +148,7 @@ fn an_appended_partition_is_the_only_one_read_and_the_figures_equal_the_whole() 
 }
 
 #[test]
-fn a_partition_with_other_columns_or_a_missing_directory_is_an_error_naming_it() {
+fn a_partition_with_other_columns_a_subdirectory_or_a_missing_directory_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let parts = dir.path().join("p");
     std::fs::create_dir(&parts).unwrap();
@@ -158,32 +158,79 @@ fn a_partition_with_other_columns_or_a_missing_directory_is_an_error_naming_it()
         .expect_err("refused")
         .to_string();
     assert!(err.contains("b.csv") && err.contains("a.csv"), "{err}");
-    // Checks on it: the one that reads y errors on the partition lacking it.
+    // The incremental path refuses it the same way, naming both files.
+    let checks = || vec![mltest::expect::column("x").mean().at_most(5.0)];
+    let err = DataSource::partitioned(&parts)
+        .evaluate_partitioned_in(checks(), dir.path())
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("b.csv") && err.contains("a.csv") && err.contains("\"y\" i64"),
+        "{err}"
+    );
+    // A check of a column no partition has errors, naming the partition.
+    std::fs::write(parts.join("b.csv"), "x,y\n3,4\n").unwrap();
     let run = DataSource::partitioned(&parts)
         .evaluate_partitioned_in(
             vec![
                 mltest::expect::column("x").mean().at_most(5.0),
-                mltest::expect::column("y").mean().at_most(5.0),
+                mltest::expect::column("z").mean().at_most(5.0),
             ],
             dir.path(),
         )
         .unwrap();
     assert!(run.outcomes[0].passed());
     assert_eq!(run.outcomes[1].status(), Status::Error);
+    let why = run.outcomes[1].error().unwrap().to_string();
     assert!(
-        run.outcomes[1]
-            .error()
-            .unwrap()
-            .to_string()
-            .contains("\"y\" not found"),
-        "{:?}",
-        run.outcomes[1].error()
+        why.contains("a.csv") && why.contains("\"z\" not found"),
+        "{why}"
+    );
+    // Hive-style subdirectories and other files are not skipped quietly.
+    std::fs::create_dir(parts.join("day=2")).unwrap();
+    let err = DataSource::partitioned(&parts)
+        .evaluate_partitioned_in(checks(), dir.path())
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("day=2") && err.contains("subdirectories"),
+        "{err}"
     );
     let missing = DataSource::partitioned(dir.path().join("nope"))
-        .evaluate_partitioned_in(vec![mltest::expect::row_count().at_least(1.0)], dir.path())
+        .evaluate_partitioned_in(checks(), dir.path())
         .expect_err("no directory")
         .to_string();
     assert!(missing.contains("nope"), "{missing}");
+}
+
+#[test]
+fn a_same_size_rewrite_with_its_old_modification_time_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = dir.path().join("p");
+    std::fs::create_dir(&parts).unwrap();
+    let file = parts.join("a.csv");
+    std::fs::write(&file, "x\n1\n").unwrap();
+    let mtime = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let checks = || vec![mltest::expect::column("x").max().at_most(5.0)];
+    let source = DataSource::partitioned(&parts);
+    let first = source
+        .evaluate_partitioned_in(checks(), dir.path())
+        .unwrap();
+    assert_eq!(first.outcomes[0].observed, Some(1.0));
+    // `cp -p` / `rsync -a`: other bytes, same size, the old mtime.
+    std::fs::write(&file, "x\n9\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let next = source
+        .evaluate_partitioned_in(checks(), dir.path())
+        .unwrap();
+    assert_eq!(read(&next), [true]);
+    assert_eq!(next.outcomes[0].observed, Some(9.0));
+    assert!(!next.outcomes[0].passed());
 }
 
 /// A fixture directory of three CSV partitions, written once per process.

@@ -5,7 +5,8 @@
 //! the IPC file instead of parsing the CSV again.
 //!
 //! **Identity** follows cargo's fingerprints: when the file's size and
-//! modification time equal the entry's, the entry is trusted and the
+//! modification time (and on Unix its inode and status-change time, which
+//! `cp -p` or `rsync -a` cannot carry over) equal the entry's, the entry is trusted and the
 //! recorded sha256 is reused; when either changed, the file is hashed and the
 //! entry is reused only if the content is the same (a `touch`), else rebuilt.
 //! `MLTEST_CACHE=verify` hashes on every load (it catches an edit that keeps
@@ -107,6 +108,10 @@ struct Meta {
     options: String,
     size: u64,
     mtime_ns: u128,
+    /// `inode:ctime` on Unix (entries written before it lack it, and are
+    /// verified by hash once).
+    #[serde(default)]
+    change: String,
     sha256: String,
     rows: usize,
     ipc_bytes: u64,
@@ -119,14 +124,14 @@ pub fn cache_dir() -> PathBuf {
         .unwrap_or_else(|| crate::outdir::out_dir().join("cache").join("parsed"))
 }
 
-fn stat(path: &Path) -> std::io::Result<(u64, u128)> {
+fn stat(path: &Path) -> std::io::Result<(u64, u128, String)> {
     let m = std::fs::metadata(path)?;
     let mtime = m
         .modified()?
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    Ok((m.len(), mtime))
+    Ok((m.len(), mtime, super::partitions::change_of(&m)))
 }
 
 fn key(source: &str, options: &str) -> String {
@@ -204,7 +209,7 @@ pub(crate) fn load(
         .map_err(io_err)?
         .display()
         .to_string();
-    let (size, mtime_ns) = stat(path).map_err(io_err)?;
+    let (size, mtime_ns, change) = stat(path).map_err(io_err)?;
     let options = options.key();
     let k = key(&source, &options);
     let (meta_path, ipc_path) = (
@@ -217,32 +222,36 @@ pub(crate) fn load(
         None if meta_path.exists() => Some("the cache entry's meta did not parse".to_string()),
         None => None,
         Some(meta) => {
-            let (trusted, how) =
-                if mode == CacheMode::On && meta.size == size && meta.mtime_ns == mtime_ns {
-                    (
-                        true,
-                        "source unchanged: same size and modification time".to_string(),
-                    )
+            let (trusted, how) = if mode == CacheMode::On
+                && meta.size == size
+                && meta.mtime_ns == mtime_ns
+                && meta.change == change
+            {
+                (
+                    true,
+                    "source unchanged: same size and modification time".to_string(),
+                )
+            } else {
+                let sha = hash()?;
+                let same = sha == meta.sha256;
+                known_sha = Some(sha);
+                let how = if mode == CacheMode::Verify {
+                    "source unchanged: sha256 verified"
                 } else {
-                    let sha = hash()?;
-                    let same = sha == meta.sha256;
-                    known_sha = Some(sha);
-                    let how = if mode == CacheMode::Verify {
-                        "source unchanged: sha256 verified"
-                    } else {
-                        "source touched but unchanged: same sha256"
-                    };
-                    (same, how.to_string())
+                    "source touched but unchanged: same sha256"
                 };
+                (same, how.to_string())
+            };
             if !trusted {
                 Some("the source file changed".to_string())
             } else {
                 match check_entry(&ipc_path, &meta) {
                     Ok(schema) => {
                         let mut meta = meta;
-                        if (meta.size, meta.mtime_ns) != (size, mtime_ns) {
+                        if (meta.size, meta.mtime_ns, &meta.change) != (size, mtime_ns, &change) {
                             meta.size = size;
                             meta.mtime_ns = mtime_ns;
+                            meta.change = change.clone();
                             let _ = write_meta(&meta_path, &meta);
                         } else {
                             // A hit marks the entry as used, for pruning.
@@ -284,6 +293,7 @@ pub(crate) fn load(
             options,
             size,
             mtime_ns,
+            change,
             sha256: sha256.clone(),
             rows,
             ipc_bytes: 0,

@@ -12,7 +12,10 @@ use polars::prelude::*;
 
 use super::{DataError, DataSource};
 
-/// One partition file and what identifies its content cheaply.
+/// One partition file and what identifies its content cheaply: size,
+/// modification time, and on Unix the inode and status-change time, which
+/// no copy tool can set (`cp -p` and `rsync -a` keep the modification
+/// time of a rewritten file, not its ctime).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartitionFile {
     pub path: PathBuf,
@@ -20,11 +23,40 @@ pub struct PartitionFile {
     /// Modification time in nanoseconds since the epoch (0 when the file
     /// system has none).
     pub modified_ns: u128,
+    /// `inode:ctime_ns` on Unix, empty elsewhere.
+    pub change: String,
 }
 
-/// The partition files of `dir`: every `.csv` and `.parquet` file (hidden
-/// files and others skipped), in file-name order. An empty directory, or
-/// one that mixes the two formats, is an error naming it.
+impl PartitionFile {
+    /// Everything that identifies the file's content without reading it.
+    pub fn identity(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.path.display(),
+            self.bytes,
+            self.modified_ns,
+            self.change
+        )
+    }
+}
+
+#[cfg(unix)]
+pub(crate) fn change_of(meta: &std::fs::Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("{}:{}:{}", meta.ino(), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+pub(crate) fn change_of(_: &std::fs::Metadata) -> String {
+    String::new()
+}
+
+/// The partition files of `dir`: every `.csv` and `.parquet` file (any
+/// case), in file-name order; hidden files and those starting with `_`
+/// (`_SUCCESS`, `.crc`) are skipped. Anything else — a subdirectory
+/// (Hive-style `day=…/`), a compressed or other file — is an error naming
+/// it, never skipped, so a check never passes on part of the data. An empty
+/// directory, or one that mixes the two formats, is an error too.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -50,9 +82,28 @@ pub fn partition_files(dir: &Path) -> Result<Vec<PartitionFile>, DataError> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        if name.starts_with(['.', '_']) || !matches!(ext, "csv" | "parquet") || !path.is_file() {
+        if name.starts_with(['.', '_']) {
             continue;
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if !path.is_file() || !matches!(ext.as_str(), "csv" | "parquet") {
+            return Err(DataError::Format {
+                path: path.clone(),
+                message: format!(
+                    "not a partition of {}: a partitioned data set is a directory of .csv or \
+                     .parquet files ({}; start a name with `_` or `.` to keep a file beside them)",
+                    dir.display(),
+                    if path.is_dir() {
+                        "subdirectories are not read"
+                    } else {
+                        "compressed and other files are not read"
+                    }
+                ),
+            });
         }
         let meta = std::fs::metadata(&path).map_err(|source| DataError::Io {
             path: path.clone(),
@@ -67,11 +118,15 @@ pub fn partition_files(dir: &Path) -> Result<Vec<PartitionFile>, DataError> {
             path,
             bytes: meta.len(),
             modified_ns,
+            change: change_of(&meta),
         });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let formats: std::collections::BTreeSet<_> =
-        files.iter().filter_map(|f| f.path.extension()).collect();
+    let formats: std::collections::BTreeSet<_> = files
+        .iter()
+        .filter_map(|f| f.path.extension())
+        .map(|e| e.to_ascii_lowercase())
+        .collect();
     if files.is_empty() || formats.len() > 1 {
         return Err(DataError::Format {
             path: dir.to_path_buf(),
@@ -114,9 +169,9 @@ pub(crate) fn concat(
                 path: f.path.clone(),
                 message: format!(
                     "its columns ({}) differ from those of {} ({}): every partition needs one schema",
-                    super::column_names(&frame),
+                    typed_columns(frame.schema()),
                     files[0].path.display(),
-                    super::column_names(first)
+                    typed_columns(first.schema())
                 ),
             });
         }
@@ -132,4 +187,13 @@ pub(crate) fn concat(
     }
     all.rechunk_mut();
     Ok((all, crate::hash::sha256_hex(shas.as_bytes())))
+}
+
+/// `"id" i64, "text" str`: columns with their dtypes, for error messages.
+pub(crate) fn typed_columns(schema: &Schema) -> String {
+    schema
+        .iter()
+        .map(|(name, dtype)| format!("{:?} {dtype}", name.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -360,10 +360,7 @@ impl DataSource {
             // since the last load is another data set.
             Location::Partitioned(d) => {
                 let files = super::partition_files(d).unwrap_or_default();
-                let files: Vec<String> = files
-                    .iter()
-                    .map(|f| format!("{}:{}:{}", f.path.display(), f.bytes, f.modified_ns))
-                    .collect();
+                let files: Vec<String> = files.iter().map(super::PartitionFile::identity).collect();
                 format!("partitioned:{}:{}", absolute(d).display(), files.join(","))
             }
         };

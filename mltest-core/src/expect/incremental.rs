@@ -23,7 +23,7 @@ use super::{EvalOptions, Expectation, IntoExpectations, Partial};
 use crate::data::{DataError, DataInfo, DataSource, Location, PartitionFile};
 
 /// Bumped when the stored states change meaning: older files are recomputed.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The outcome of checks over a partitioned data set.
 #[derive(Clone, Debug)]
@@ -50,11 +50,12 @@ pub struct PartitionRun {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     format: u32,
-    path: String,
-    bytes: u64,
-    modified_ns: u64,
+    /// [`PartitionFile::identity`]: path, size, times, inode.
+    identity: String,
     sha256: String,
     rows: u64,
+    /// The partition's columns and dtypes: every partition must match the first.
+    columns: String,
     /// By check key (metric and segment, as the metric cache keys them).
     states: BTreeMap<String, Partial>,
 }
@@ -114,17 +115,39 @@ impl DataSource {
         let mut partitions = Vec::new();
         let mut shas = String::new();
         let mut rows = 0;
+        let mut first_columns: Option<String> = None;
         for file in &files {
             let (stored, read) = self.partition_states(file, &expectations, &keys, &store)?;
+            match &first_columns {
+                None => first_columns = Some(stored.columns.clone()),
+                Some(first) if *first != stored.columns => {
+                    return Err(DataError::Format {
+                        path: file.path.clone(),
+                        message: format!(
+                            "its columns ({}) differ from those of {} ({}): every partition \
+                             needs one schema",
+                            stored.columns,
+                            files[0].path.display(),
+                            first
+                        ),
+                    });
+                }
+                Some(_) => {}
+            }
             for (i, key) in keys.iter().enumerate() {
                 let Some(key) = key else { continue };
-                let state =
-                    match stored.states.get(key) {
-                        Some(s) => Ok(s.clone()),
-                        None => Err(read.errors.get(&i).cloned().unwrap_or_else(|| {
-                            CheckError::Invalid("no state was measured".into())
-                        })),
-                    };
+                let state = match stored.states.get(key) {
+                    Some(s) => Ok(s.clone()),
+                    None => Err(match read.errors.get(&i) {
+                        Some(e) => {
+                            CheckError::Data(format!("partition {}: {e}", file.path.display()))
+                        }
+                        None => CheckError::Invalid(format!(
+                            "partition {}: no state was measured",
+                            file.path.display()
+                        )),
+                    }),
+                };
                 merged[i] = Some(match (merged[i].take(), state) {
                     (Some(Err(e)), _) | (_, Err(e)) => Err(e),
                     (None, Ok(s)) => Ok(s),
@@ -215,16 +238,8 @@ impl DataSource {
         store: &Path,
     ) -> Result<(Stored, ReadReport), DataError> {
         let path = store.join(state_file_name(&file.path, &self.options.key()));
-        let modified_ns = u64::try_from(file.modified_ns).unwrap_or(u64::MAX);
-        let current = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Stored>(&b).ok())
-            .filter(|s| {
-                s.format == FORMAT
-                    && s.bytes == file.bytes
-                    && s.modified_ns == modified_ns
-                    && s.path == file.path.display().to_string()
-            });
+        let identity = file.identity();
+        let current = read_stored(&path, &identity);
         let missing: Vec<usize> = (0..expectations.len())
             .filter(|&i| {
                 keys[i]
@@ -243,11 +258,10 @@ impl DataSource {
         let data = crate::data::load::load(&part)?;
         let mut stored = current.unwrap_or_else(|| Stored {
             format: FORMAT,
-            path: file.path.display().to_string(),
-            bytes: file.bytes,
-            modified_ns,
+            identity: identity.clone(),
             sha256: data.info().sha256.clone(),
             rows: data.info().rows as u64,
+            columns: crate::data::partitions::typed_columns(&data.column_schema()),
             states: BTreeMap::new(),
         });
         let exps: Vec<Expectation> = missing.iter().map(|&i| expectations[i].clone()).collect();
@@ -262,9 +276,25 @@ impl DataSource {
                 (Ok(_), None) => {}
             }
         }
+        // Another test of this process (or another process) may have stored
+        // states of other checks since we read the file: keep them.
+        if let Some(theirs) = read_stored(&path, &identity) {
+            for (k, s) in theirs.states {
+                stored.states.entry(k).or_insert(s);
+            }
+        }
         write_atomically(&path, &stored)?;
         Ok((stored, report))
     }
+}
+
+/// The stored states at `path` when they are of this format and of the
+/// file as it is now (`identity`); anything else is measured again.
+fn read_stored(path: &Path, identity: &str) -> Option<Stored> {
+    std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Stored>(&b).ok())
+        .filter(|s| s.format == FORMAT && s.identity == identity)
 }
 
 /// What measuring one partition found.
@@ -301,7 +331,11 @@ fn write_atomically(path: &Path, stored: &Stored) -> Result<(), DataError> {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
     let bytes = serde_json::to_vec(stored).map_err(|e| io(std::io::Error::other(e)))?;
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    // A temporary file of its own per writer (tests of one process write
+    // at once), renamed over the old one.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, &bytes).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

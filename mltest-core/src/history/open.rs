@@ -11,7 +11,7 @@ use super::{APPLICATION_ID, BUSY_TIMEOUT, HistoryError, SCHEMA_VERSION};
 /// SQLite's file header (the first 16 bytes of every database).
 const MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
-pub(super) const SCHEMA: &str = "
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     run_id     TEXT PRIMARY KEY,
     started    REAL NOT NULL,

@@ -141,11 +141,13 @@ fn compare_schemas(run: &mut DataRun) {
         match crate::history::previous_schema_of_default(&key) {
             Ok(Some(previous)) => o.judge_schema(previous),
             Ok(None) => o.set_error(CheckError::Invalid(
-                "a schema change is judged against the check's previous run in the metric                  history, and MLTEST_HISTORY=off records none"
+                "a schema change is judged against the check's previous run in the metric \
+                 history, and MLTEST_HISTORY=off records none"
                     .into(),
             )),
             Err(e) => o.set_error(CheckError::Data(format!(
-                "a schema change is judged against the check's previous run in the metric                  history, which cannot be read: {e}"
+                "a schema change is judged against the check's previous run in the metric \
+                 history, which cannot be read: {e}"
             ))),
         }
     }

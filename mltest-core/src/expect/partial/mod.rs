@@ -59,6 +59,35 @@ enum Shape {
     Groups(#[serde(with = "pairs")] BTreeMap<GroupValue, State>),
 }
 
+/// A float that may be NaN or infinite (a column holding them): JSON has no
+/// such numbers, so they are written as strings and read back.
+mod float {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Number(f64),
+        Text(String),
+    }
+
+    pub(super) fn serialize<S: Serializer>(x: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if x.is_finite() {
+            Repr::Number(*x)
+        } else {
+            Repr::Text(x.to_string())
+        }
+        .serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Number(x) => Ok(x),
+            Repr::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// A map with non-string keys as a list of pairs.
 mod pairs {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -98,14 +127,18 @@ enum Stat {
     Counts,
     Mean {
         n: u64,
+        #[serde(with = "float")]
         mean: f64,
     },
     Moments {
         n: u64,
+        #[serde(with = "float")]
         mean: f64,
+        #[serde(with = "float")]
         m2: f64,
     },
     Sum {
+        #[serde(with = "float")]
         sum: f64,
     },
     Min {
@@ -252,14 +285,16 @@ impl Partial {
         match (&mut self.shape, &other.shape) {
             (Shape::Flat(a), Shape::Flat(b)) => a.merge(b, &check),
             (Shape::Groups(a), Shape::Groups(b)) => {
+                let mut merged = a.clone();
                 for (g, s) in b {
-                    match a.get_mut(g) {
+                    match merged.get_mut(g) {
                         Some(acc) => acc.merge(s, &check)?,
                         None => {
-                            a.insert(g.clone(), s.clone());
+                            merged.insert(g.clone(), s.clone());
                         }
                     }
                 }
+                *a = merged;
                 Ok(())
             }
             _ => Err(MergeError::DifferentChecks {
@@ -348,12 +383,13 @@ impl State {
         State { counts, stat }
     }
 
+    /// All or nothing: on an error the state is as it was.
     fn merge(&mut self, other: &State, check: &str) -> Result<(), MergeError> {
+        let stat = self.stat.clone().merge(&other.stat, check)?;
         for (k, v) in &other.counts {
             *self.counts.entry(*k).or_insert(0) += v;
         }
-        let stat = std::mem::take(&mut self.stat);
-        self.stat = stat.merge(&other.stat, check)?;
+        self.stat = stat;
         Ok(())
     }
 

@@ -284,3 +284,21 @@ fn a_state_survives_json_and_merges_the_same() {
         );
     }
 }
+
+#[test]
+fn a_state_of_a_column_with_nan_survives_json_and_still_errors() {
+    let data = Dataset::from_frame("n", df!("x" => [1.0, f64::NAN, f64::INFINITY]).unwrap());
+    for check in [
+        crate::expect::column("x").mean().at_most(1.0),
+        crate::expect::column("x").std().at_most(1.0),
+        crate::expect::column("x").sum().at_most(1.0),
+    ] {
+        let state = data.partials(check.clone()).remove(0).unwrap();
+        let json = serde_json::to_string(&state).unwrap();
+        let back: Partial = serde_json::from_str(&json).expect("NaN and inf round-trip");
+        let (a, b) = (state.outcome(), back.outcome());
+        assert_eq!(a.status(), Status::Error, "{}", check.describe());
+        assert_eq!(a.error(), b.error(), "{}", check.describe());
+        assert_eq!(a.error(), data.evaluate_one(check.clone()).error());
+    }
+}
