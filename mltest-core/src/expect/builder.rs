@@ -182,12 +182,6 @@ impl Dataset {
         schema()
     }
 
-    /// See [`schema_change`](super::schema_change): this data set's columns
-    /// against those of the check's previous run.
-    pub fn schema_change(&self) -> super::SchemaChangeRef {
-        super::schema_change()
-    }
-
     /// See [`duplicate_rows`].
     pub fn duplicate_rows(&self) -> DuplicatesRef {
         duplicate_rows()

@@ -173,6 +173,14 @@ pub fn schema_change() -> SchemaChangeRef {
     SchemaChangeRef
 }
 
+impl crate::Dataset {
+    /// See [`schema_change`]: this data set's columns against those of the
+    /// check's previous run.
+    pub fn schema_change(&self) -> SchemaChangeRef {
+        schema_change()
+    }
+}
+
 impl SchemaChangeRef {
     fn of(self, change: ColumnChange) -> MetricRef {
         MetricRef(Metric::SchemaChange { change })
