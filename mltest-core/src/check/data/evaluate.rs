@@ -184,8 +184,8 @@ fn prepare(check: &DataCheck, start: Instant) -> Prepared {
     if source.streams() {
         return done(Box::new(evaluate_streamed(check, &source, start)));
     }
-    if matches!(source.location(), crate::data::Location::Partitioned(_)) {
-        return done(Box::new(evaluate_partitioned(check, &source, start)));
+    if let crate::data::Location::Partitioned(dir) = source.location() {
+        return done(Box::new(evaluate_partitioned(check, &source, dir, start)));
     }
     let data = match load_cached(&source) {
         Ok(d) => d,
@@ -291,8 +291,13 @@ fn evaluate_streamed(check: &DataCheck, source: &DataSource, start: Instant) -> 
 /// A check over a partitioned data set: its body sees the first
 /// partition's schema, and the checks are decided from the partitions'
 /// merged states, reading only partitions that are new or rewritten.
-fn evaluate_partitioned(check: &DataCheck, source: &DataSource, start: Instant) -> DataRun {
-    let first = match crate::data::partition_files(partition_dir(source)) {
+fn evaluate_partitioned(
+    check: &DataCheck,
+    source: &DataSource,
+    dir: &std::path::Path,
+    start: Instant,
+) -> DataRun {
+    let first = match crate::data::partition_files(dir) {
         Ok(files) => files[0].path.clone(),
         Err(e) => return errored_run(check, None, CheckError::Data(e.to_string()), start),
     };
@@ -313,12 +318,5 @@ fn evaluate_partitioned(check: &DataCheck, source: &DataSource, start: Instant) 
             seconds: start.elapsed().as_secs_f64(),
         },
         Err(e) => errored_run(check, None, CheckError::Data(e.to_string()), start),
-    }
-}
-
-fn partition_dir(source: &DataSource) -> &std::path::Path {
-    match source.location() {
-        crate::data::Location::Partitioned(dir) => dir,
-        _ => std::path::Path::new(""),
     }
 }
