@@ -48,6 +48,10 @@ pub use mltest_core::register_model_kind;
 /// The polars mltest's data frames are of: write a model's `predict` against it.
 pub use polars;
 
+/// The DataFusion of mltest's second engine (cargo feature `datafusion`).
+#[cfg(feature = "datafusion")]
+pub use mltest_core::datafusion;
+
 pub use mltest_core::data::{self, DType, DataError, DataInfo, DataSource, Dataset, LoadOptions};
 pub use mltest_core::expect::{
     self, CheckOutcome, EvalOptions, Expectation, IntoExpectations, Severity, Status,
@@ -191,8 +195,8 @@ pub mod datasets {
 pub mod prelude {
     pub use crate::datasets::reviews;
     pub use mltest_core::clock::{days, hours};
-    pub use mltest_core::data::Streaming;
     pub use mltest_core::data::generator::ReviewsSpec;
+    pub use mltest_core::data::{Engine, Streaming};
     pub use mltest_core::drift::{Drift, Profile, Side};
     pub use mltest_core::expect::{EvalOptions, Expectation, Filter, Value, history, last};
     pub use mltest_core::model::{Model, ModelError, Predictions, Task};

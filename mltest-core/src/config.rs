@@ -26,6 +26,8 @@ pub const CACHE: &str = "MLTEST_CACHE";
 pub const CACHE_DIR: &str = "MLTEST_CACHE_DIR";
 /// Files larger than this stream under `Streaming::Auto`.
 pub const STREAM_ABOVE: &str = "MLTEST_STREAM_ABOVE";
+/// `polars` or `datafusion`: the engine every data check runs on.
+pub const ENGINE: &str = "MLTEST_ENGINE";
 /// The reviews CSV.
 pub const REVIEWS_CSV: &str = "MLTEST_REVIEWS_CSV";
 /// The model store's root.
@@ -116,6 +118,10 @@ pub const VARS: &[Var] = &[
     lib(
         STREAM_ABOVE,
         "bytes (`K`/`M`/`G` suffixes) above which `Streaming::Auto` streams a file (default a quarter of the machine's memory)",
+    ),
+    lib(
+        ENGINE,
+        "`datafusion` runs every `#[data_expectation]` on Apache DataFusion instead of polars (needs the `datafusion` cargo feature); `polars` forces polars whatever a source asks for",
     ),
     lib(
         REVIEWS_CSV,
@@ -334,6 +340,19 @@ pub(crate) fn cache_dir() -> Option<PathBuf> {
 /// `MLTEST_STREAM_ABOVE` in bytes.
 pub(crate) fn stream_above() -> Option<u64> {
     parse_or_warn(STREAM_ABOVE, parse_bytes, "a size in bytes (e.g. 512M)")
+}
+
+/// `MLTEST_ENGINE`: the engine asked for, when set to a known one.
+pub(crate) fn engine() -> Option<crate::data::Engine> {
+    parse_or_warn(
+        ENGINE,
+        |s| match s.trim().to_ascii_lowercase().as_str() {
+            "polars" => Some(crate::data::Engine::Polars),
+            "datafusion" => Some(crate::data::Engine::DataFusion),
+            _ => None,
+        },
+        "`polars` or `datafusion`",
+    )
 }
 
 /// `MLTEST_REVIEWS_CSV`.

@@ -30,6 +30,11 @@ pub mod store;
 mod text;
 
 pub use data::{DType, DataError, DataSource, Dataset, LoadOptions};
+/// The DataFusion mltest's second engine runs on (feature `datafusion`):
+/// register tables in its `SessionContext` for
+/// [`expect::evaluate_table`].
+#[cfg(feature = "datafusion")]
+pub use datafusion;
 
 pub use expect::{Expectation, IntoExpectations, Severity};
 /// For [`register_model_kind!`]'s expansion in users' crates.

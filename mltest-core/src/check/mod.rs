@@ -38,7 +38,7 @@ pub use crate::expect::Severity;
 pub use crate::libtest::TestAttrs;
 pub use ab::{model_ab_record, run_model_ab, run_regression_ab};
 pub use data::{
-    DATA_CHECKS, DataCheck, DataRun, evaluate_check, evaluate_checks, publish,
+    DATA_CHECKS, DataCheck, DataRun, evaluate_check, evaluate_checks, evaluate_checks_on, publish,
     registered_data_checks, run_data_check,
 };
 pub use drift::{

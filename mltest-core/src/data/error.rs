@@ -51,4 +51,8 @@ pub enum DataError {
     /// polars failed in a way none of the above describes.
     #[error("{origin}: {message}")]
     Polars { origin: String, message: String },
+    /// Another engine (DataFusion) failed, or was asked for without the
+    /// cargo feature that builds it.
+    #[error("{origin}: {message}")]
+    Engine { origin: String, message: String },
 }

@@ -23,7 +23,7 @@ pub use dataset::{DataInfo, Dataset};
 pub use dtype::DType;
 pub use error::DataError;
 pub use partitions::{PartitionFile, partition_files};
-pub use source::{DataSource, IntoDataSource, LoadOptions, Location, Streaming};
+pub use source::{DataSource, Engine, IntoDataSource, LoadOptions, Location, Streaming};
 pub use split::{split_rows, train_test_split};
 
 /// `"a", "b"`: a frame's column names for error messages.

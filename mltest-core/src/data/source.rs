@@ -140,6 +140,32 @@ pub struct DataSource {
     pub(crate) options: LoadOptions,
     pub(crate) note: Option<String>,
     pub(crate) streaming: Streaming,
+    pub(crate) engine: Engine,
+}
+
+/// The engine a source's `#[data_expectation]` checks run on.
+///
+/// Polars (the default) loads or streams the data in this process;
+/// [`Engine::DataFusion`] hands the same expectations to Apache DataFusion
+/// (cargo feature `datafusion`), which reads CSV and Parquet itself, and
+/// gives the same figures and verdicts. `MLTEST_ENGINE=datafusion` (or
+/// `polars`) switches every source of a run without touching the suite.
+///
+/// ```
+/// use mltest_core::data::{DataSource, Engine};
+/// # if std::env::var_os("MLTEST_ENGINE").is_some() { return; }
+/// let src = DataSource::csv("events.csv").engine(Engine::DataFusion);
+/// assert_eq!(src.engine_in_use(), Engine::DataFusion);
+/// assert_eq!(DataSource::csv("events.csv").engine_in_use(), Engine::Polars);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// polars, in memory or streaming (see [`Streaming`]).
+    #[default]
+    Polars,
+    /// Apache DataFusion (needs the `datafusion` cargo feature; without it a
+    /// check asking for it errors and says so).
+    DataFusion,
 }
 
 /// Whether `#[data_expectation]` tests load a file into memory or stream it
@@ -204,6 +230,7 @@ impl DataSource {
         .named(self.name);
         s.options = self.options;
         s.streaming = self.streaming;
+        s.engine = self.engine;
         s.note = Some(note);
         s
     }
@@ -272,7 +299,20 @@ impl DataSource {
             options: LoadOptions::default(),
             note: None,
             streaming: Streaming::Auto,
+            engine: Engine::Polars,
         }
+    }
+
+    /// Runs this source's checks on `engine` (see [`Engine`]).
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// The engine its checks run on: `MLTEST_ENGINE` when set, else the
+    /// one [`engine`](Self::engine) chose (polars by default).
+    pub fn engine_in_use(&self) -> Engine {
+        crate::config::engine().unwrap_or(self.engine)
     }
 
     /// How `#[data_expectation]` tests read this source: loaded into memory

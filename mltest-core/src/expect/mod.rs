@@ -15,6 +15,8 @@ mod engine;
 mod estimate;
 mod evaluate;
 pub(crate) mod figures;
+#[cfg(feature = "datafusion")]
+mod fusion;
 mod incremental;
 mod learned;
 mod metric;
@@ -32,6 +34,8 @@ pub use builder::{column, duplicate_rows, duplicates_on, leakage, row_count, sch
 pub use estimate::{Estimate, KLL_K};
 pub use evaluate::EvalOptions;
 pub use figures::GroupValue;
+#[cfg(feature = "datafusion")]
+pub use fusion::{Evaluated, evaluate_table};
 pub use incremental::{Incremental, PartitionRun};
 pub use learned::{
     HistoryRef, Last, Learned, LearnedBasis, Limit, PastRun, PastStat, PastValue, Resolution,

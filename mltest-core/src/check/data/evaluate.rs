@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use super::{DataCheck, DataRun};
 use crate::check::panic_text;
-use crate::data::{DataInfo, DataSource, Dataset, load_cached};
+use crate::data::{DataInfo, DataSource, Dataset, Engine, load_cached};
 use crate::expect::{CheckError, CheckOutcome, EvalOptions, Expectation};
 
 /// Evaluates one check: [`evaluate_checks`] of one.
@@ -24,11 +24,27 @@ pub fn evaluate_check(check: &DataCheck) -> DataRun {
 /// Results keep the input order. A run's seconds are its own preparation
 /// (fixture, load, body) plus its share of its batch's evaluation.
 pub fn evaluate_checks(checks: &[&DataCheck]) -> Vec<DataRun> {
+    evaluate_checks_on(checks, None)
+}
+
+/// [`evaluate_checks`] on `engine` whatever the sources and `MLTEST_ENGINE`
+/// ask for (`None`: as they ask): how a test compares one suite's verdicts
+/// on polars and on DataFusion in one process.
+///
+/// ```
+/// use mltest_core::check::{evaluate_checks_on, registered_data_checks};
+/// use mltest_core::data::Engine;
+/// // Every check linked into this binary, on polars whatever its source asks for.
+/// let checks = registered_data_checks();
+/// let runs = evaluate_checks_on(&checks, Some(Engine::Polars));
+/// assert_eq!(runs.len(), checks.len());
+/// ```
+pub fn evaluate_checks_on(checks: &[&DataCheck], engine: Option<Engine>) -> Vec<DataRun> {
     let mut runs: Vec<Option<DataRun>> = vec![None; checks.len()];
     let mut batches: Vec<Batch> = Vec::new();
     for (i, check) in checks.iter().enumerate() {
         let start = Instant::now();
-        match prepare(check, start) {
+        match prepare(check, start, engine) {
             Prepared::Done(run) => runs[i] = Some(*run),
             Prepared::Batch(data, exps) => {
                 let item = Item {
@@ -174,13 +190,16 @@ enum Prepared {
 }
 
 /// Fixture, then a streaming pass or a load and the body.
-fn prepare(check: &DataCheck, start: Instant) -> Prepared {
+fn prepare(check: &DataCheck, start: Instant, engine: Option<Engine>) -> Prepared {
     let done = Prepared::Done;
     // The fixture runs once per check, whatever path its data takes.
     let source = match fixture(check, start) {
         Ok(s) => s,
         Err(run) => return done(run),
     };
+    if engine.unwrap_or_else(|| source.engine_in_use()) == Engine::DataFusion {
+        return done(Box::new(super::fusion::evaluate(check, &source, start)));
+    }
     if source.streams() {
         return done(Box::new(evaluate_streamed(check, &source, start)));
     }
@@ -200,7 +219,7 @@ fn prepare(check: &DataCheck, start: Instant) -> Prepared {
     }
 }
 
-fn options(examples: usize) -> EvalOptions {
+pub(super) fn options(examples: usize) -> EvalOptions {
     EvalOptions {
         examples,
         ..EvalOptions::default()
@@ -208,7 +227,7 @@ fn options(examples: usize) -> EvalOptions {
 }
 
 /// A run that could not get as far as evaluating: one errored outcome.
-fn errored_run(
+pub(super) fn errored_run(
     check: &DataCheck,
     data: Option<DataInfo>,
     error: CheckError,
@@ -242,7 +261,7 @@ fn fixture(check: &DataCheck, start: Instant) -> Result<DataSource, Box<DataRun>
 }
 
 /// Calls the body; a panic or no expectations at all is an errored run.
-fn expectations(
+pub(super) fn expectations(
     check: &DataCheck,
     data: &Dataset,
     start: Instant,

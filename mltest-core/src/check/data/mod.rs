@@ -7,8 +7,9 @@
 //! ([`evaluate_checks`]).
 
 mod evaluate;
+mod fusion;
 
-pub use evaluate::{evaluate_check, evaluate_checks};
+pub use evaluate::{evaluate_check, evaluate_checks, evaluate_checks_on};
 
 use super::Site;
 use crate::data::{DataInfo, DataSource, Dataset};

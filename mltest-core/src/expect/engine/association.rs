@@ -15,8 +15,10 @@ use crate::expect::outcome::{CheckError, CheckOutcome, TableRow};
 use crate::text;
 use std::collections::BTreeMap;
 
-/// One feature's association with the label, or why it has none.
-enum Association<'a> {
+/// One feature's association with the label, or why it has none: what an
+/// engine measures for each feature (the polars queries below, or the
+/// DataFusion engine's), decided the same way by [`decide_association`].
+pub(crate) enum Association<'a> {
     /// The figure, the measure's name and the rows both columns have.
     Measured {
         value: f64,
@@ -44,73 +46,20 @@ impl Evaluator {
         features: &[String],
         bias_corrected: bool,
     ) -> CheckOutcome {
-        let mut o = CheckOutcome::new(e.clone());
         if self.frame.known_empty() {
             return CheckOutcome::errored(e.clone(), CheckError::NoRows { segment: None });
         }
-        let t_numeric = DType::Numeric.accepts(self.dtype_of(Some(target)));
-        let mut table = Vec::new();
-        for f in features {
-            let f_numeric = DType::Numeric.accepts(self.dtype_of(Some(f)));
-            let both = col(f.as_str()).is_not_null().and(col(target).is_not_null());
-            let result = match (f_numeric, t_numeric) {
-                (true, true) => self.pearson(f, target, both),
-                (true, false) => self.correlation_ratio(f, target, both, bias_corrected),
-                (false, true) => self.correlation_ratio(target, f, both, bias_corrected),
-                (false, false) => self.cramers_v(f, target, both, bias_corrected),
-            };
-            match result {
-                // No row has both values: nothing to measure, never a pass.
-                Ok(Association::Measured { n: 0.0, .. }) => {
-                    return CheckOutcome::errored(
-                        e.clone(),
-                        CheckError::NoRows {
-                            segment: Some(format!(
-                                "rows where both {f:?} and {target:?} are present"
-                            )),
-                        },
-                    );
-                }
-                // A constant column carries no information about the label.
-                Ok(Association::Measured { value, method, .. }) => table.push(TableRow {
-                    name: f.clone(),
-                    value: if value.is_nan() { 0.0 } else { value },
-                    method: method.to_string(),
-                }),
-                Ok(Association::NonFinite {
-                    column,
-                    method,
-                    nan,
-                    inf,
-                }) => {
-                    let mut o = CheckOutcome::errored(
-                        e.clone(),
-                        CheckError::NonFinite {
-                            column: column.to_string(),
-                            metric: method.to_string(),
-                            nan,
-                            inf,
-                        },
-                    );
-                    o.worst_segment = Some(format!("feature {f:?}"));
-                    return o;
-                }
-                Err(err) => {
-                    return CheckOutcome::errored(e.clone(), CheckError::Engine(err.to_string()));
-                }
+        let numeric = |c: &str| DType::Numeric.accepts(self.dtype_of(Some(c)));
+        decide_association(e, target, features, &numeric, |f, pair| {
+            let both = col(f).is_not_null().and(col(target).is_not_null());
+            match pair {
+                Pair::Pearson => self.pearson(f, target, both),
+                Pair::FeatureByTarget => self.correlation_ratio(f, target, both, bias_corrected),
+                Pair::TargetByFeature => self.correlation_ratio(target, f, both, bias_corrected),
+                Pair::Contingency => self.cramers_v(f, target, both, bias_corrected),
             }
-        }
-        table.sort_by(|a, b| b.value.total_cmp(&a.value));
-        let value = table[0].value;
-        o.worst_segment = Some(format!(
-            "feature {:?} ({} {})",
-            table[0].name,
-            table[0].method,
-            text::fig(value)
-        ));
-        o.table = table;
-        o.decide(value);
-        o
+            .map_err(|e| e.to_string())
+        })
     }
 
     /// NaN and infinite counts of a numeric column, as aggregates.
@@ -294,4 +243,90 @@ impl Evaluator {
             n: total,
         })
     }
+}
+
+/// Which measure a feature–label pair takes, by the pair's column types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pair {
+    /// Both numeric: |Pearson r|.
+    Pearson,
+    /// A numeric feature grouped by a categorical label: η.
+    FeatureByTarget,
+    /// A numeric label grouped by a categorical feature: η.
+    TargetByFeature,
+    /// Both categorical: Cramér's V.
+    Contingency,
+}
+
+/// The leakage check's decision, whichever engine measures: each feature's
+/// association (`measure`), the table of them, worst first, and the
+/// verdict on the largest. A feature without a measurable pair errors the
+/// check, never passes it.
+pub(crate) fn decide_association<'a>(
+    e: &Expectation,
+    target: &'a str,
+    features: &'a [String],
+    numeric: &dyn Fn(&str) -> bool,
+    mut measure: impl FnMut(&'a str, Pair) -> Result<Association<'a>, String>,
+) -> CheckOutcome {
+    let mut o = CheckOutcome::new(e.clone());
+    let t_numeric = numeric(target);
+    let mut table = Vec::new();
+    for f in features {
+        let pair = match (numeric(f), t_numeric) {
+            (true, true) => Pair::Pearson,
+            (true, false) => Pair::FeatureByTarget,
+            (false, true) => Pair::TargetByFeature,
+            (false, false) => Pair::Contingency,
+        };
+        match measure(f.as_str(), pair) {
+            // No row has both values: nothing to measure, never a pass.
+            Ok(Association::Measured { n: 0.0, .. }) => {
+                return CheckOutcome::errored(
+                    e.clone(),
+                    CheckError::NoRows {
+                        segment: Some(format!("rows where both {f:?} and {target:?} are present")),
+                    },
+                );
+            }
+            // A constant column carries no information about the label.
+            Ok(Association::Measured { value, method, .. }) => table.push(TableRow {
+                name: f.clone(),
+                value: if value.is_nan() { 0.0 } else { value },
+                method: method.to_string(),
+            }),
+            Ok(Association::NonFinite {
+                column,
+                method,
+                nan,
+                inf,
+            }) => {
+                let mut o = CheckOutcome::errored(
+                    e.clone(),
+                    CheckError::NonFinite {
+                        column: column.to_string(),
+                        metric: method.to_string(),
+                        nan,
+                        inf,
+                    },
+                );
+                o.worst_segment = Some(format!("feature {f:?}"));
+                return o;
+            }
+            Err(err) => {
+                return CheckOutcome::errored(e.clone(), CheckError::Engine(err));
+            }
+        }
+    }
+    table.sort_by(|a, b| b.value.total_cmp(&a.value));
+    let value = table[0].value;
+    o.worst_segment = Some(format!(
+        "feature {:?} ({} {})",
+        table[0].name,
+        table[0].method,
+        text::fig(value)
+    ));
+    o.table = table;
+    o.decide(value);
+    o
 }

@@ -358,7 +358,7 @@ pub(super) fn member_of(e: Expr, set: Series, streaming: bool) -> Expr {
 /// A value set as a Series of the column's type. Text columns compare as
 /// text, integer columns as integers, float columns as floats; a literal
 /// that cannot be compared with the column is an invalid expectation.
-pub(super) fn set_series(
+pub(crate) fn set_series(
     values: &[Value],
     dtype: DType,
     column: &str,

@@ -25,6 +25,10 @@ mod sketch;
 mod table;
 mod validate;
 
+#[cfg(feature = "datafusion")]
+pub(crate) use association::{Association, Pair, decide_association};
+#[cfg(feature = "datafusion")]
+pub(crate) use compile::set_series;
 pub(crate) use partial::{DistinctValues, Sketches, not_mergeable};
 pub(crate) use sketch::{merge_sketches, sketch_figures};
 pub(crate) use table::Table;

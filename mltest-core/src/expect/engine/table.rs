@@ -37,12 +37,24 @@ impl Table {
         })
     }
 
+    /// A table of which only the columns are known (another engine holds
+    /// the rows): what validation and schema checks need, and nothing else.
+    #[cfg(feature = "datafusion")]
+    pub(crate) fn from_schema(schema: Schema) -> Table {
+        Table {
+            lf: DataFrame::empty_with_schema(&schema).lazy(),
+            schema: Arc::new(schema),
+            rows: None,
+            streaming: false,
+        }
+    }
+
     /// The polars type of a column, when it exists.
-    pub(super) fn column(&self, name: &str) -> Option<&DataType> {
+    pub(crate) fn column(&self, name: &str) -> Option<&DataType> {
         self.schema.get(name)
     }
 
-    pub(super) fn column_names(&self) -> Vec<&str> {
+    pub(crate) fn column_names(&self) -> Vec<&str> {
         self.schema.iter_names().map(|s| s.as_str()).collect()
     }
 
@@ -60,7 +72,7 @@ impl Table {
     }
 
     /// The logical type of a column (`Other` when it is absent).
-    pub(super) fn dtype(&self, name: &str) -> DType {
+    pub(crate) fn dtype(&self, name: &str) -> DType {
         self.schema.get(name).map_or(DType::Other, DType::of)
     }
 }

@@ -13,12 +13,12 @@ use crate::text;
 use polars::prelude::DataType;
 
 impl Evaluator {
-    pub(super) fn dtype_of(&self, column: Option<&str>) -> DType {
+    pub(crate) fn dtype_of(&self, column: Option<&str>) -> DType {
         column.map_or(DType::Other, |c| self.frame.dtype(c))
     }
 
     /// The error for a column the table lacks, with the closest name.
-    pub(super) fn missing(&self, column: &str) -> CheckError {
+    pub(crate) fn missing(&self, column: &str) -> CheckError {
         let names = self.frame.column_names();
         CheckError::MissingColumn {
             column: column.to_string(),
@@ -48,7 +48,7 @@ impl Evaluator {
         }
     }
 
-    pub(super) fn validate(&self, e: &Expectation) -> Result<(), CheckError> {
+    pub(crate) fn validate(&self, e: &Expectation) -> Result<(), CheckError> {
         let any = |c: &str| {
             self.frame
                 .column(c)
@@ -175,7 +175,7 @@ impl Evaluator {
     /// A schema check, decided from the column types alone.
     /// Every column with its polars dtype, in order: what a schema-change
     /// check records.
-    pub(super) fn columns(&self) -> Vec<crate::expect::ColumnType> {
+    pub(crate) fn columns(&self) -> Vec<crate::expect::ColumnType> {
         self.frame
             .column_names()
             .into_iter()
@@ -190,7 +190,7 @@ impl Evaluator {
             .collect()
     }
 
-    pub(super) fn schema(&self, e: &Expectation, required: &[(String, DType)]) -> CheckOutcome {
+    pub(crate) fn schema(&self, e: &Expectation, required: &[(String, DType)]) -> CheckOutcome {
         let mut o = CheckOutcome::new(e.clone());
         let mut problems = Vec::new();
         for (column, dtype) in required {
