@@ -342,14 +342,15 @@ pub(crate) fn stream_above() -> Option<u64> {
     parse_or_warn(STREAM_ABOVE, parse_bytes, "a size in bytes (e.g. 512M)")
 }
 
-/// `MLTEST_ENGINE`: the engine asked for, when set to a known one.
-pub(crate) fn engine() -> Option<crate::data::Engine> {
+/// `MLTEST_ENGINE`, lower-cased, when it names a known engine (`polars`,
+/// `datafusion`); [`DataSource::engine_in_use`](crate::DataSource::engine_in_use)
+/// turns it into an `Engine`.
+pub(crate) fn engine() -> Option<String> {
     parse_or_warn(
         ENGINE,
-        |s| match s.trim().to_ascii_lowercase().as_str() {
-            "polars" => Some(crate::data::Engine::Polars),
-            "datafusion" => Some(crate::data::Engine::DataFusion),
-            _ => None,
+        |s| {
+            let s = s.trim().to_ascii_lowercase();
+            matches!(s.as_str(), "polars" | "datafusion").then_some(s)
         },
         "`polars` or `datafusion`",
     )

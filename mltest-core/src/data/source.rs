@@ -312,7 +312,11 @@ impl DataSource {
     /// The engine its checks run on: `MLTEST_ENGINE` when set, else the
     /// one [`engine`](Self::engine) chose (polars by default).
     pub fn engine_in_use(&self) -> Engine {
-        crate::config::engine().unwrap_or(self.engine)
+        match crate::config::engine().as_deref() {
+            Some("datafusion") => Engine::DataFusion,
+            Some(_) => Engine::Polars,
+            None => self.engine,
+        }
     }
 
     /// How `#[data_expectation]` tests read this source: loaded into memory
