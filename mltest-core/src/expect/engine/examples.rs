@@ -208,7 +208,7 @@ impl Evaluator {
 }
 
 /// Whether a check failed for being below its bound's lower end.
-fn too_few(e: &Expectation, observed: Option<f64>) -> bool {
+pub(crate) fn too_few(e: &Expectation, observed: Option<f64>) -> bool {
     match (e.bound, observed) {
         (Bound::AtLeast { min } | Bound::Between { min, .. }, Some(x)) => x < min,
         _ => false,
@@ -225,7 +225,7 @@ fn group_rows(column: &str, value: &GroupValue) -> Expr {
     }
 }
 
-fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     const MAX: usize = 60;
     if s.chars().count() > MAX {
         format!("{:?}…", s.chars().take(MAX).collect::<String>())

@@ -29,6 +29,8 @@ mod validate;
 pub(crate) use association::{Association, Pair, decide_association};
 #[cfg(feature = "datafusion")]
 pub(crate) use compile::set_series;
+#[cfg(feature = "datafusion")]
+pub(crate) use examples::{clip, too_few};
 pub(crate) use partial::{DistinctValues, Sketches, not_mergeable};
 pub(crate) use sketch::{merge_sketches, sketch_figures};
 pub(crate) use table::Table;

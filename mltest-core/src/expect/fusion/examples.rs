@@ -18,10 +18,10 @@ use datafusion::prelude::{DataFrame, Expr, cast, ident, in_list, lit};
 use super::compile::{as_f64, count_rows, empty_text, is_infinite, is_nan, set_literals};
 use super::execute::{collect, floats, predicate, texts, value};
 use crate::data::DType;
-use crate::expect::engine::Evaluator;
+use crate::expect::engine::{Evaluator, clip, too_few};
 use crate::expect::figures::GroupValue;
 use crate::expect::outcome::{CheckOutcome, ExampleRow};
-use crate::expect::{Bound, DuplicateCount, Expectation, Metric, MissingKeys, Segment};
+use crate::expect::{DuplicateCount, Expectation, Metric, MissingKeys, Segment};
 
 /// The row number column added for examples.
 const ROW: &str = "__mltest_row";
@@ -254,14 +254,6 @@ fn segment_key(e: &Expectation, ev: &Evaluator) -> Option<Expr> {
     }
 }
 
-/// Whether a check failed for being below its bound's lower end.
-fn too_few(e: &Expectation, observed: Option<f64>) -> bool {
-    match (e.bound, observed) {
-        (Bound::AtLeast { min } | Bound::Between { min, .. }, Some(x)) => x < min,
-        _ => false,
-    }
-}
-
 /// The rows of one group of `column`.
 fn group_rows(column: &str, value: &GroupValue) -> Expr {
     match value {
@@ -269,14 +261,5 @@ fn group_rows(column: &str, value: &GroupValue) -> Expr {
         GroupValue::Text(s) | GroupValue::Literal(s) => {
             cast(ident(column), ArrowType::Utf8).eq(lit(s.as_str()))
         }
-    }
-}
-
-fn clip(s: &str) -> String {
-    const MAX: usize = 60;
-    if s.chars().count() > MAX {
-        format!("{:?}…", s.chars().take(MAX).collect::<String>())
-    } else {
-        format!("{s:?}")
     }
 }
