@@ -277,3 +277,22 @@ fn a_nan_fails_the_test(data: &Dataset) -> Expectation {
 fn a_missing_column_fails_the_test(data: &Dataset) -> Expectation {
     data.column("scor").null_fraction().at_most(0.0)
 }
+
+/// Frames made one after another under one name are different data sets:
+/// the per-process cache must not serve a freed frame's rows to a later
+/// frame that happens to be allocated at the same address (it keyed by
+/// address until 2026-12-03, and this loop reproduced it).
+#[test]
+fn a_new_frame_under_a_reused_name_is_never_served_an_old_ones_rows() {
+    for i in 0..64i64 {
+        let src = DataSource::frame("batch", df!("x" => [i, i + 1]).unwrap());
+        let loaded = load_cached(&src).unwrap();
+        let first = loaded.frame().column("x").unwrap().i64().unwrap().get(0);
+        assert_eq!(first, Some(i), "frame {i} was served another frame's rows");
+        // A clone is the same data set and shares the cached load.
+        assert!(std::sync::Arc::ptr_eq(
+            &loaded,
+            &load_cached(&src.clone()).unwrap()
+        ));
+    }
+}

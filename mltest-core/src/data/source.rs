@@ -141,6 +141,10 @@ pub struct DataSource {
     pub(crate) note: Option<String>,
     pub(crate) streaming: Streaming,
     pub(crate) engine: Engine,
+    /// A number no other `DataSource::frame` of this process has: the
+    /// per-process cache keys in-memory frames by it, since a frame's
+    /// address is reused once it is freed (0 for every other location).
+    pub(crate) instance: u64,
 }
 
 /// The engine a source's `#[data_expectation]` checks run on.
@@ -289,7 +293,10 @@ impl DataSource {
 
     /// A frame already in memory.
     pub fn frame(name: impl Into<String>, frame: DataFrame) -> Self {
-        DataSource::new(name.into(), Location::Frame(Arc::new(frame)))
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let mut source = DataSource::new(name.into(), Location::Frame(Arc::new(frame)));
+        source.instance = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        source
     }
 
     fn new(name: String, location: Location) -> Self {
@@ -300,6 +307,7 @@ impl DataSource {
             note: None,
             streaming: Streaming::Auto,
             engine: Engine::Polars,
+            instance: 0,
         }
     }
 
@@ -393,13 +401,14 @@ impl DataSource {
     }
 
     /// Identity used by the per-process cache: same location and options,
-    /// same data set. In-memory frames are keyed by their address.
+    /// same data set. In-memory frames are keyed by the number
+    /// [`DataSource::frame`] gave them (clones share it).
     pub(crate) fn cache_key(&self) -> String {
         let loc = match &self.location {
             Location::Csv(p) => format!("csv:{}", absolute(p).display()),
             Location::Parquet(p) => format!("parquet:{}", absolute(p).display()),
             Location::Generated(spec) => format!("generated:{spec:?}"),
-            Location::Frame(f) => format!("frame:{:p}", Arc::as_ptr(f)),
+            Location::Frame(_) => format!("frame:{}", self.instance),
             // The files as they are now: a partition added or rewritten
             // since the last load is another data set.
             Location::Partitioned(d) => {

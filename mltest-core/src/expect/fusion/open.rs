@@ -94,8 +94,8 @@ pub(super) async fn open(ctx: &SessionContext, source: &DataSource) -> Result<Op
             };
             finish(df, dir.display().to_string(), files, csv, opts)
         }
-        // The frame itself, not the per-process load cache: that cache
-        // keys frames by address, which a later frame may reuse.
+        // The frame itself: a copy through the per-process load cache
+        // would only add a clone of every column.
         Location::Frame(frame) => {
             let df = super::arrow::frame_to_datafusion(ctx, frame, &source.name)?;
             Ok(Opened {
